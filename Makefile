@@ -1,0 +1,38 @@
+# Set-up and everyday commands. Each target creates .venv when it is missing and installs into it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint proofs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+## demo: compile the progressive-squaring construction, show it, and run it exactly
+demo: $(VENV)/.installed
+	@mkdir -p build
+	$(BIN)/certify compile example:squaring -o build/squaring.rnn.json
+	$(BIN)/certify info build/squaring.rnn.json
+	@echo "Round m's output f_m(|x|) appears at TMNU step m+2; the claimed bound is 4^-(m+1):"
+	$(BIN)/certify run build/squaring.rnn.json --x 1/3 --steps 70 --exact --tmnu --samples 20
+
+## test: lint, then the whole test suite (unit, property, golden, CLI, soundness, doctests)
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check certify tests benchmarks
+	@$(BIN)/python -m pytest; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check certify tests benchmarks
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,298 @@
+"""Weight files: ``certify.rnn/1`` JSON (read and written), and ``.npz`` / safetensors (read).
+
+A ``certify.rnn/1`` file::
+
+    {"format": "certify.rnn/1", "name": ..., "rnn": {...}, "input": {...},
+     "simulation": {"program": {...}, "c": 4, "t0": 2, "control": ..., ...},   (optional)
+     "claims": {...}}                                                          (optional)
+
+Numbers are exact: integers, "p/q" or decimal strings, or JSON numbers read from their decimal
+text. Matrices are dense (list of rows) or sparse ``{"shape": [n, m], "entries": [[i, j, v], ...]}``;
+vectors are lists or ``{"shape": [n], "entries": [[i, v], ...]}``. Writing is canonical, so
+``write(read(write(f))) == write(f)`` byte for byte.
+
+>>> from certify.constructions.examples import squaring
+>>> from certify.compiler.tmnu_to_rnn import compile_program
+>>> f = from_compiled(compile_program(squaring()))
+>>> text = dumps(f)
+>>> dumps(loads(text, "squaring.rnn.json")) == text
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flint import fmpq
+
+from certify.compiler.layout import SimulationMap
+from certify.errors import InputError
+from certify.jsonio import array, integer, number, string
+from certify.jsonio import dumps as json_dumps
+from certify.jsonio import field as jfield
+from certify.jsonio import loads as json_loads
+from certify.rational import ONE, ZERO, to_json
+from certify.rnn.network import MAX_HIDDEN_DIM, MAX_IO_DIM, Network
+from certify.rnn.sparse import SparseMatrix
+from certify.tmnu import serialize
+from certify.tmnu.program import Program
+from certify.tmnu.validate import problems as program_problems
+
+FORMAT = "certify.rnn/1"
+#: Most sparse entries a file may list.
+MAX_ENTRIES = 50_000_000
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How the network is driven: ``constant`` means x_t = x for every t >= 1, x in ``domain``."""
+
+    kind: str = "constant"
+    domain: tuple[fmpq, fmpq] = (-ONE, ONE)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The TMNU program a network claims to simulate, and the map that says how."""
+
+    program: Program
+    map: SimulationMap
+
+
+@dataclass(frozen=True)
+class RnnFile:
+    """Everything in a weight file. ``claims`` stays JSON-shaped; the bounds modules read it."""
+
+    network: Network
+    name: str = ""
+    input: InputSpec = InputSpec()
+    simulation: Simulation | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+
+def from_compiled(compiled: Any, claims: dict[str, Any] | None = None) -> RnnFile:
+    """Wrap a :class:`~certify.compiler.tmnu_to_rnn.Compiled` as a file, with its hidden-dim claim."""
+    from certify.compiler.tmnu_to_rnn import hidden_dim_formula
+
+    base = {"hidden_dim_max": hidden_dim_formula(compiled.program)}
+    return RnnFile(
+        network=compiled.network,
+        name=compiled.program.name,
+        simulation=Simulation(compiled.program, compiled.simulation),
+        claims=base | (claims or {}),
+    )
+
+
+# --- writing ---------------------------------------------------------------------------------------------
+def _matrix_json(m: SparseMatrix) -> Any:
+    n, k = m.shape
+    if n * k and 3 * m.nnz >= n * k:
+        return [[to_json(v) for v in row] for row in m.to_dense()]
+    return {"shape": [n, k], "entries": [[i, j, to_json(v)] for i, j, v in m.entries()]}
+
+
+def _vector_json(v: tuple[fmpq, ...]) -> Any:
+    nnz = sum(1 for x in v if x != 0)
+    if len(v) <= 8 or 3 * nnz >= len(v):
+        return [to_json(x) for x in v]
+    return {"shape": [len(v)], "entries": [[i, to_json(x)] for i, x in enumerate(v) if x != 0]}
+
+
+def to_json_doc(f: RnnFile) -> dict[str, Any]:
+    net = f.network
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "name": f.name,
+        "rnn": {
+            "activation": net.activation,
+            "hidden_dim": net.hidden_dim,
+            "input_dim": net.input_dim,
+            "output_dim": net.output_dim,
+            "W_hh": _matrix_json(net.W_hh),
+            "W_ih": _matrix_json(net.W_ih),
+            "b": _vector_json(net.b),
+            "W_out": _matrix_json(net.W_out),
+            "b_out": _vector_json(net.b_out),
+            "h0": _vector_json(net.h0),
+        },
+        "input": {"kind": f.input.kind, "domain": [to_json(f.input.domain[0]), to_json(f.input.domain[1])]},
+    }
+    if f.simulation is not None:
+        doc["simulation"] = {"program": serialize.to_json(f.simulation.program)} | f.simulation.map.to_json()
+    if f.claims:
+        doc["claims"] = f.claims
+    return doc
+
+
+def dumps(f: RnnFile) -> str:
+    return json_dumps(to_json_doc(f))
+
+
+def write(f: RnnFile, path: str | Path) -> None:
+    Path(path).write_text(dumps(f))
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+def _matrix(v: Any, shape: tuple[int, int], path: str) -> SparseMatrix:
+    n, m = shape
+    if isinstance(v, dict):
+        declared = array(jfield(v, "shape", path), f"{path}.shape")
+        if [*declared] != [n, m]:
+            raise InputError(f"{path}.shape={declared} does not match the expected shape [{n}, {m}]")
+        entries = array(jfield(v, "entries", path), f"{path}.entries")
+        if len(entries) > MAX_ENTRIES:
+            raise InputError(f"{path} lists {len(entries)} entries, more than the limit {MAX_ENTRIES}")
+        rows: list[dict[int, fmpq]] = [{} for _ in range(n)]
+        for k, e in enumerate(entries):
+            e = array(e, f"{path}.entries[{k}]")
+            if len(e) != 3:
+                raise InputError(f"{path}.entries[{k}] must be [i, j, value], got {len(e)} items")
+            i = integer(e[0], f"{path}.entries[{k}][0]", 0, n - 1)
+            j = integer(e[1], f"{path}.entries[{k}][1]", 0, m - 1)
+            if j in rows[i]:
+                raise InputError(f"{path}: entry [{i}, {j}] is listed twice")
+            rows[i][j] = number(e[2], f"{path}[{i}][{j}]")
+        return SparseMatrix.from_row_dicts((n, m), rows)
+    rows_in = array(v, path)
+    if len(rows_in) != n:
+        raise InputError(f"{path} has {len(rows_in)} rows, expected {n}")
+    dense: list[dict[int, fmpq]] = []
+    for i, row in enumerate(rows_in):
+        row = array(row, f"{path}[{i}]")
+        if len(row) != m:
+            raise InputError(f"{path}[{i}] has {len(row)} entries, expected {m}")
+        dense.append({j: val for j, x in enumerate(row) if (val := number(x, f"{path}[{i}][{j}]")) != 0})
+    return SparseMatrix.from_row_dicts((n, m), dense)
+
+
+def _vector(v: Any, n: int, path: str) -> tuple[fmpq, ...]:
+    if isinstance(v, dict):
+        declared = array(jfield(v, "shape", path), f"{path}.shape")
+        if [*declared] != [n]:
+            raise InputError(f"{path}.shape={declared} does not match the expected length [{n}]")
+        out = [ZERO] * n
+        seen = set()
+        for k, e in enumerate(array(jfield(v, "entries", path), f"{path}.entries")):
+            e = array(e, f"{path}.entries[{k}]")
+            if len(e) != 2:
+                raise InputError(f"{path}.entries[{k}] must be [i, value], got {len(e)} items")
+            i = integer(e[0], f"{path}.entries[{k}][0]", 0, n - 1)
+            if i in seen:
+                raise InputError(f"{path}: entry [{i}] is listed twice")
+            seen.add(i)
+            out[i] = number(e[1], f"{path}[{i}]")
+        return tuple(out)
+    items = array(v, path)
+    if len(items) != n:
+        raise InputError(f"{path} has length {len(items)}, expected {n}")
+    return tuple(number(x, f"{path}[{i}]") for i, x in enumerate(items))
+
+
+def _infer_dim(rnn: dict[str, Any], key: str, matrix: str, axis: int) -> int:
+    if key in rnn:
+        return integer(rnn[key], f"rnn.{key}", 0 if key != "hidden_dim" else 1,
+                       MAX_HIDDEN_DIM if key == "hidden_dim" else MAX_IO_DIM)
+    if matrix not in rnn:
+        raise InputError(f'rnn: missing key "{matrix}"')
+    m = rnn[matrix]
+    if isinstance(m, dict) and isinstance(m.get("shape"), list) and len(m["shape"]) == 2:
+        return integer(m["shape"][axis], f"rnn.{matrix}.shape[{axis}]", 0, MAX_HIDDEN_DIM)
+    if isinstance(m, list):
+        if axis == 0:
+            return len(m)
+        if m and isinstance(m[0], list):
+            return len(m[0])
+    raise InputError(f'rnn: missing key "{key}" (and it cannot be read off "{matrix}")')
+
+
+def network_from_json(rnn: Any, path: str = "rnn") -> Network:
+    if not isinstance(rnn, dict):
+        raise InputError(f"{path}: expected a JSON object")
+    activation = string(rnn.get("activation", "relu"), f"{path}.activation")
+    n = _infer_dim(rnn, "hidden_dim", "W_hh", 0)
+    d_in = _infer_dim(rnn, "input_dim", "W_ih", 1)
+    d_out = _infer_dim(rnn, "output_dim", "W_out", 0)
+    h0 = rnn.get("h0")
+    return Network(
+        W_hh=_matrix(jfield(rnn, "W_hh", path), (n, n), "W_hh"),
+        W_ih=_matrix(jfield(rnn, "W_ih", path), (n, d_in), "W_ih"),
+        b=_vector(jfield(rnn, "b", path), n, "b"),
+        W_out=_matrix(jfield(rnn, "W_out", path), (d_out, n), "W_out"),
+        b_out=_vector(rnn.get("b_out", [0] * d_out), d_out, "b_out"),
+        h0=_vector(h0, n, "h0") if h0 is not None else (ZERO,) * n,
+        activation=activation,
+    )
+
+
+def _input_spec(v: Any) -> InputSpec:
+    if v is None:
+        return InputSpec()
+    kind = string(jfield(v, "kind", "input", "constant"), "input.kind")
+    if kind != "constant":
+        raise InputError(f'input.kind="{kind}" is not supported (only "constant": x_t = x for all t)')
+    dom = array(jfield(v, "domain", "input", ["-1", "1"]), "input.domain")
+    if len(dom) != 2:
+        raise InputError(f"input.domain must be [lo, hi], got {len(dom)} values")
+    lo, hi = number(dom[0], "input.domain[0]"), number(dom[1], "input.domain[1]")
+    if not lo <= hi:
+        raise InputError(f"input.domain=[{lo}, {hi}] is empty")
+    return InputSpec(kind, (lo, hi))
+
+
+def _simulation(v: Any, net: Network) -> Simulation:
+    program = serialize.from_json(jfield(v, "program", "simulation"), "simulation.program")
+    found = program_problems(program)
+    if found:
+        raise InputError("simulation.program is invalid: " + "; ".join(found[:5])
+                         + (f" (and {len(found) - 5} more)" if len(found) > 5 else ""))
+    smap = SimulationMap.from_json(v, net.hidden_dim)
+    found = smap.check_against(program)
+    if found:
+        raise InputError("simulation map does not fit its program: " + "; ".join(found))
+    return Simulation(program, smap)
+
+
+def loads(text: str | bytes, source: str = "<string>") -> RnnFile:
+    doc = json_loads(text, source)
+    if not isinstance(doc, dict):
+        raise InputError(f"{source}: a weight file is a JSON object, got {type(doc).__name__}")
+    fmt = doc.get("format", FORMAT)
+    if fmt != FORMAT:
+        raise InputError(f'{source}: format="{fmt}" is not supported (expected "{FORMAT}")')
+    try:
+        net = network_from_json(jfield(doc, "rnn", "weight file"))
+        claims = doc.get("claims") or {}
+        if not isinstance(claims, dict):
+            raise InputError("claims: expected a JSON object")
+        sim = doc.get("simulation")
+        return RnnFile(
+            network=net,
+            name=string(doc.get("name", Path(source).stem), "name"),
+            input=_input_spec(doc.get("input")),
+            simulation=None if sim is None else _simulation(sim, net),
+            claims=claims,
+            source=source,
+        )
+    except InputError as err:
+        raise InputError(f"{source}: {err}") from None
+
+
+def read(path: str | Path) -> RnnFile:
+    """Read a weight file; the format follows the suffix (.json, .npz, .safetensors)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, not a weight file")
+    suffix = p.suffix.lower()
+    if suffix in (".npz", ".safetensors"):
+        from certify.rnn import binary
+
+        return binary.read(p)
+    if suffix in (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"):
+        raise InputError(f"{p}: pickle-based files are never loaded (they can run code); "
+                         "save the state dict with safetensors instead")
+    return loads(p.read_bytes(), str(p))
