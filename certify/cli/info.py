@@ -1,0 +1,54 @@
+"""`certify info`: summarize a weight file."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from certify.cli.app import cli, console, show
+
+
+@cli.command("info")
+@click.argument("weights", type=click.Path(dir_okay=False))
+def info_cmd(weights: str) -> int:
+    """Summarize a weight file: dimensions, weights, and its simulation map."""
+    from certify.bounds.static import weight_stats
+    from certify.rnn import io
+
+    f = io.read(weights)
+    net = f.network
+    st = weight_stats(net)
+    t = Table(title=f"{f.name or weights}", show_header=False, title_justify="left")
+    t.add_row("file", f"{weights}  (sha256 {net.sha256()[:16]}…)")
+    t.add_row("dimensions", f"hidden {net.hidden_dim}, input {net.input_dim}, output {net.output_dim}, "
+                            f"activation {net.activation}")
+    t.add_row("weights", f"{st.nonzeros} nonzero ({net.W_hh.nnz} in W_hh), {st.distinct} distinct values")
+    t.add_row("max |weight|", f"{show(st.max_abs)}  (at {st.max_abs_at})" if st.nonzeros else "0")
+    t.add_row("max bits", f"{st.max_bits} (numerator/denominator of {st.max_bits_at})" if st.nonzeros else "0")
+    h0_nz = [v for v in net.h0 if v != 0]
+    t.add_row("h0", f"{len(h0_nz)} nonzero entries, largest {max((len(str(v)) for v in h0_nz), default=0)} chars")
+    t.add_row("input", f"{f.input.kind}: x_t = x for every t ≥ 1, x ∈ [{f.input.domain[0]}, {f.input.domain[1]}]")
+    if f.simulation is None:
+        t.add_row("simulation", "none (this file has no TMNU program; only static checks apply)")
+    else:
+        p, m = f.simulation.program, f.simulation.map
+        t.add_row("simulates", f"TMNU {p.name!r}: {len(p.states)} states, {len(p.transitions)} transitions, "
+                               f"{len(p.ops)} ops")
+        t.add_row("timing", f"h[t0 + c·n] encodes TMNU step n, c = {m.c}, t0 = {m.t0}")
+        for s in p.stacks:
+            t.add_row(f"stack {s.name}", f"alphabet {list(s.alphabet)}, base {m.stack_encoding(s.name).base}, "
+                                         f"initial length {len(s.initial)}, unit {m.stack_encoding(s.name).unit}")
+        for r in p.registers:
+            role = "input x" if r.initial is None else f"initial {r.initial}"
+            t.add_row(f"register {r.name}", f"[{r.lo}, {r.hi}], {role}, unit {m.register_encoding(r.name).unit}"
+                                            + ("  ← output" if r.name == p.output_register else ""))
+        roles: dict[str, int] = {}
+        for u in m.units:
+            roles[u.role] = roles.get(u.role, 0) + 1
+        t.add_row("units by role", ", ".join(f"{k} {v}" for k, v in roles.items()))
+    if f.claims:
+        t.add_row("claims", ", ".join(sorted(f.claims)))
+    console.print(t)
+    return 0
+
+
