@@ -43,3 +43,41 @@ def weight_stats(net: Network) -> WeightStats:
         if b > max_bits:
             max_bits, max_bits_at = b, name
     return WeightStats(net.hidden_dim, n, len(values), max_abs, max_abs_at, max_bits, max_bits_at)
+
+
+#: Static claims ``certify check`` understands: claim key -> (what it bounds, how to measure it).
+STATIC_CLAIMS = {
+    "hidden_dim_max": "hidden dimension",
+    "weight_abs_max": "largest |weight|",
+    "weight_bits_max": "largest bit size of a weight's numerator or denominator",
+    "distinct_weights_max": "number of distinct nonzero weights",
+    "nonzeros_max": "number of nonzero weights",
+}
+
+
+def check_claims(net: Network, claims: dict) -> list[tuple[str, str, str, str, bool]]:
+    """Each static claim against its measured value: ``(key, meaning, claimed, measured, holds)``.
+
+    >>> from certify.rnn.network import Network
+    >>> net = Network.from_dense(W_hh=[[2]], W_ih=[[1]], b=[0], W_out=[[1]], b_out=[0], h0=[0])
+    >>> [(k, ok) for k, _, _, _, ok in check_claims(net, {"hidden_dim_max": 1, "weight_abs_max": "3/2"})]
+    [('hidden_dim_max', True), ('weight_abs_max', False)]
+    """
+    from certify.rational import parse_number
+
+    st = weight_stats(net)
+    measured = {
+        "hidden_dim_max": (fmpq(st.hidden_dim), str(st.hidden_dim)),
+        "weight_abs_max": (st.max_abs, f"{st.max_abs} at {st.max_abs_at}" if st.nonzeros else "0"),
+        "weight_bits_max": (fmpq(st.max_bits), f"{st.max_bits} at {st.max_bits_at}" if st.nonzeros else "0"),
+        "distinct_weights_max": (fmpq(st.distinct), str(st.distinct)),
+        "nonzeros_max": (fmpq(st.nonzeros), str(st.nonzeros)),
+    }
+    out = []
+    for key in sorted(claims):
+        if key not in STATIC_CLAIMS:
+            continue
+        claimed = parse_number(claims[key], where=f"claims.{key}")
+        value, text = measured[key]
+        out.append((key, STATIC_CLAIMS[key], str(claimed), text, value <= claimed))
+    return out

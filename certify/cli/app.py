@@ -12,7 +12,7 @@ from rich.console import Console
 from certify import __version__
 from certify.rational import decimal
 
-console = Console(highlight=False, markup=False)
+console = Console(highlight=False, markup=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, markup=False)
 
 

@@ -1,0 +1,124 @@
+"""`certify check`: prove that a weight file's RNN simulates its TMNU exactly, and its static claims."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from certify.cli.app import cli, console, err_console
+from certify.verdict import Verdict
+
+_STYLE = {Verdict.PROVED: "PROVED", Verdict.REFUTED: "REFUTED", Verdict.UNKNOWN: "UNKNOWN"}
+
+
+@cli.command("check")
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Seconds per SMT query; a query that runs out gives UNKNOWN, never PROVED.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Worker processes for the obligations.")
+@click.option("--certificate", "cert_path", type=click.Path(dir_okay=False),
+              help="Write the certificate here (JSON), with its SMT-LIB files in smt/ and timings beside it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the certificate as JSON instead of tables.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first REFUTED obligation.")
+@click.option("--all", "show_all", is_flag=True, help="List every obligation, not only the ones not PROVED.")
+def check_cmd(weights: str, timeout: float, jobs: int, cert_path: str | None, as_json: bool, fail_fast: bool,
+              show_all: bool) -> int:
+    """Prove, with exact arithmetic, that every RNN step of WEIGHTS simulates its TMNU step exactly.
+
+    \b
+    Obligations (each over an explicit box, see the certificate):
+      invariant[op.reg.lo|hi]  the op maps the declared register bounds into themselves
+      prologue                 the first t0 steps load the start configuration, for every x
+      step[state|tops]         RNN^c(enc(config)) = enc(δ(config)) for every config with that
+                               state and those stack tops, and every x; the readout is right
+                               at each of the c steps
+    plus the file's static claims (hidden_dim_max, weight_abs_max, weight_bits_max, ...).
+
+    Verdicts: PROVED (exact argument), REFUTED (with a witness replayed in exact arithmetic),
+    UNKNOWN (with a reason, e.g. a solver timeout). Exit code 0 all PROVED, 10 something
+    REFUTED, 20 something UNKNOWN, 2 bad input. The last line is RESULT: ...
+    """
+    from certify.prove.checker import Options, check, obligation_count
+    from certify.rnn import io
+
+    f = io.read(weights)
+    smt_dir = Path(cert_path).parent / "smt" if cert_path else None
+    options = Options(timeout=timeout, jobs=jobs, smt_dir=smt_dir, fail_fast=fail_fast,
+                      weights_name=_relative(weights, cert_path))
+    total = obligation_count(f)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("checking obligations"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("check", total=total)
+        cert = check(f, options, progress=lambda r: bar.advance(task))
+    if cert_path:
+        if smt_dir is not None and smt_dir.exists():
+            for stale in smt_dir.glob("*.smt2"):  # keep only this run's queries
+                if stale.name not in {Path(r.evidence.get("smt", "")).name for r in cert.results}:
+                    stale.unlink()
+        cert.write(cert_path)
+    if as_json:
+        console.print_json(json.dumps(cert.to_json()))
+    else:
+        _summary(cert, show_all)
+        if cert_path:
+            console.print(f"certificate: {cert_path}")
+    _result_line(cert)
+    return cert.verdict.exit_code
+
+
+def _relative(weights: str, cert_path: str | None) -> str:
+    if not cert_path:
+        return weights
+    try:
+        return str(Path(weights).resolve().relative_to(Path(cert_path).resolve().parent))
+    except ValueError:
+        return str(Path(weights).resolve())
+
+
+def _summary(cert, show_all: bool) -> None:
+    by_kind: dict[str, dict[str, int]] = {}
+    methods: dict[str, int] = {}
+    for r in cert.results:
+        k = by_kind.setdefault(r.kind, {v.value: 0 for v in Verdict})
+        k[r.verdict.value] += 1
+        methods[r.method] = methods.get(r.method, 0) + 1
+    t = Table(title=f"{cert.name}: {len(cert.results)} obligations and claims", title_justify="left")
+    for col in ("kind", "PROVED", "REFUTED", "UNKNOWN"):
+        t.add_column(col, justify="left" if col == "kind" else "right")
+    for kind in ("static", "invariant", "prologue", "step"):
+        if kind in by_kind:
+            c = by_kind[kind]
+            t.add_row(kind, str(c["PROVED"]), str(c["REFUTED"]), str(c["UNKNOWN"]))
+    console.print(t)
+    console.print("methods: " + ", ".join(f"{m} {n}" for m, n in sorted(methods.items())))
+    if cert.note:
+        console.print(f"note: {cert.note}")
+    shown = [r for r in cert.results if show_all or r.verdict is not Verdict.PROVED]
+    if shown:
+        d = Table(title="obligations" if show_all else "not proved", title_justify="left")
+        for col in ("obligation", "method", "verdict", "reason"):
+            d.add_column(col)
+        for r in shown:
+            d.add_row(r.id, r.method, _STYLE[r.verdict], r.reason)
+        console.print(d)
+        for r in shown:
+            w = r.evidence.get("witness")
+            if w:
+                console.print(f"witness for {r.id}: x = {w['x']}"
+                              + (f", configuration {json.dumps(w['config'])}" if "config" in w else "")
+                              + (f", registers {json.dumps(w['registers'])}" if "registers" in w else ""))
+                if "command" in r.evidence:
+                    console.print(f"  replay: {r.evidence['command']}")
+
+
+def _result_line(cert) -> None:
+    c = cert.counts()
+    what = "static claims only (simulation not checked)" if not cert.simulation_checked else \
+        f"{c['PROVED']} proved, {c['REFUTED']} refuted, {c['UNKNOWN']} unknown"
+    console.print(f"RESULT: {cert.verdict.value} {cert.name}: {what}")

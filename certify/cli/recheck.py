@@ -1,0 +1,48 @@
+"""`certify recheck`: re-check a certificate with the independent checker (no code shared with the prover)."""
+
+from __future__ import annotations
+
+import click
+
+from certify.cli.app import cli, console
+from certify.errors import InputError
+
+_EXIT = {"PROVED": 0, "REFUTED": 10, "UNKNOWN": 20}
+
+
+@cli.command("recheck")
+@click.argument("certificates", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Seconds per SMT query for z3 and cvc5.")
+def recheck_cmd(certificates: tuple[str, ...], timeout: float) -> int:
+    """Re-check CERTIFICATES against their weight files with an independent checker.
+
+    The checker reads the weight file itself, enumerates the obligations itself, recomputes every
+    composition with Python fractions (verifying each recorded ReLU decision), rebuilds and solves
+    its own SMT queries, re-runs every cited SMT-LIB file through z3 and cvc5 (when installed), and
+    replays every witness. A stale certificate (weights changed) or any disagreement fails loudly
+    with exit code 1; otherwise the exit code is the certificate's (0 PROVED, 10 REFUTED, 20 UNKNOWN).
+    """
+    from certify.prove.recheck import RecheckError, recheck
+
+    worst = 0
+    for path in certificates:
+        try:
+            rep = recheck(path, timeout=timeout)
+        except RecheckError as err:
+            raise InputError(str(err)) from None
+        solvers = " and ".join(rep.solvers) if rep.solvers else "no solver needed"
+        if rep.ok:
+            console.print(f"{path}: {rep.verdict} confirmed — {rep.confirmed} results re-checked, "
+                          f"{rep.smt_files} SMT-LIB files re-run ({solvers})")
+            code = _EXIT.get(rep.verdict, 1)
+        else:
+            console.print(f"{path}: DISAGREEMENT — the independent re-check does not confirm this certificate:")
+            for p in rep.problems:
+                console.print(f"  ✗ {p}")
+            code = 1
+        worst = 1 if 1 in (worst, code) else max(worst, code)
+    label = {0: "PROVED", 10: "REFUTED", 20: "UNKNOWN", 1: "DISAGREE"}[worst]
+    plural = "s" if len(certificates) != 1 else ""
+    console.print(f"RESULT: {label} ({len(certificates)} certificate{plural} re-checked)")
+    return worst

@@ -1,0 +1,139 @@
+"""Witnesses: concrete configurations on which the RNN and the TMNU differ, replayed exactly.
+
+A solver model is a point of an obligation's box; it becomes a witness only after it is turned
+into a genuine configuration (stack values snapped to real encodings with the same top) and the
+difference is *replayed* with the reference implementations: ``Network.step`` and the TMNU
+interpreter, in exact rational arithmetic. No replay, no REFUTED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flint import fmpq
+
+from certify.compiler.layout import SimulationMap, StackEncoding
+from certify.prove.obligations import Obligation, register_var, stack_var
+from certify.rational import ONE, ZERO, to_string
+from certify.rnn.network import Network
+from certify.tmnu.interpret import Interpreter, initial_config, output
+from certify.tmnu.program import EMPTY, Config, Program
+
+#: Longest snapped stack tail tried when turning a stack value into a content.
+MAX_SNAP = 24
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A replayed counterexample: what was run, and where the two sides differ."""
+
+    kind: str
+    x: fmpq
+    config: Config | None
+    detail: str
+    registers: dict[str, fmpq] | None = None
+
+    def to_json(self, program: Program) -> dict[str, Any]:
+        out: dict[str, Any] = {"x": to_string(self.x), "detail": self.detail}
+        if self.config is not None:
+            out["config"] = config_json(program, self.config)
+        if self.registers is not None:
+            out["registers"] = {k: to_string(v) for k, v in self.registers.items()}
+        return out
+
+
+def config_json(program: Program, c: Config) -> dict[str, Any]:
+    return {
+        "state": c.state,
+        "stacks": {s.name: list(content) for s, content in zip(program.stacks, c.stacks, strict=True)},
+        "registers": {r.name: to_string(v) for r, v in zip(program.registers, c.registers, strict=True)},
+    }
+
+
+def _snaps(enc: StackEncoding, top: str, value: fmpq) -> Iterator[tuple[str, ...]]:
+    """Contents with this top whose encodings approach ``value`` (greedy base-B digits of the tail)."""
+    digits = sorted(enc.digits, key=lambda sd: sd[1])
+    rest = value * enc.base - enc.digit(top)
+    tail: list[str] = []
+    yield (top,)
+    w = min(max(rest, ZERO), ONE)
+    for _ in range(MAX_SNAP):
+        v = w * enc.base
+        best = min(digits, key=lambda sd: abs(v - sd[1]) if not sd[1] <= v <= sd[1] + 1 else fmpq(-1))
+        tail.append(best[0])
+        yield (top, *tail)
+        w = min(max(v - best[1], ZERO), ONE)
+
+
+def _differs(net: Network, smap: SimulationMap, program: Program, config: Config, x: fmpq) -> str | None:
+    """Replay one TMNU step from ``config`` on both sides; describe the first difference."""
+    h = smap.encode(program, config)
+    old = output(program, config)
+    for j in range(1, smap.c + 1):
+        h = net.step(h, [x])
+        y = net.output(h)[0]
+        if j < smap.c and y != old:
+            return f"after RNN step {j} of the TMNU step the readout is {y}, expected the old output {old}"
+    nxt = Interpreter(program).step(config)
+    want = smap.encode(program, nxt)
+    for i, (a, b) in enumerate(zip(h, want, strict=True)):
+        if a != b:
+            return (f"after {smap.c} RNN steps unit {i} ({smap.units[i].label}) is {_short(a)}, "
+                    f"but enc(δ(config)) has {_short(b)}")
+    if net.output(h)[0] != output(program, nxt):
+        return f"the readout after the step is {net.output(h)[0]}, expected {output(program, nxt)}"
+    return None
+
+
+def _short(v: fmpq) -> str:
+    s = str(v)
+    return s if len(s) < 40 else f"≈{float(v):.12g}"
+
+
+def step_witness(net: Network, smap: SimulationMap, program: Program, ob: Obligation,
+                 model: Mapping[str, fmpq]) -> Witness | None:
+    """Turn a model of a failed step obligation into a replayed witness, or None if none replays."""
+    x = model.get("x", ZERO)
+    regs = tuple(model[register_var(r.name)] for r in program.registers)
+    tops = dict(ob.tops)
+    choices: list[list[tuple[str, ...]]] = []
+    for s in program.stacks:
+        top = tops[s.name]
+        if top is EMPTY:
+            choices.append([()])
+        else:
+            choices.append(list(_snaps(smap.stack_encoding(s.name), top, model[stack_var(s.name)])))
+    for depth in range(MAX_SNAP + 1):
+        stacks = tuple(c[min(depth, len(c) - 1)] for c in choices)
+        config = Config(ob.state, stacks, regs)
+        why = _differs(net, smap, program, config, x)
+        if why is not None:
+            return Witness("step", x, config, why)
+    return None
+
+
+def prologue_witness(net: Network, smap: SimulationMap, program: Program, x: fmpq) -> Witness | None:
+    h = list(net.h0)
+    for _ in range(smap.t0):
+        h = net.step(h, [x])
+    want = smap.encode(program, initial_config(program, x))
+    for i, (a, b) in enumerate(zip(h, want, strict=True)):
+        if a != b:
+            return Witness("prologue", x, initial_config(program, x),
+                           f"after the {smap.t0}-step prologue unit {i} ({smap.units[i].label}) is {_short(a)}, "
+                           f"but enc(config_0) has {_short(b)}")
+    return None
+
+
+def invariant_witness(program: Program, ob: Obligation, model: Mapping[str, fmpq]) -> Witness | None:
+    """Replay the op on the model's registers; a witness if the result leaves the declared bounds."""
+    regs = {r.name: model[register_var(r.name)] for r in program.registers}
+    new = program.op(ob.op).apply(regs)[ob.register]
+    reg = program.register(ob.register)
+    if reg.lo <= new <= reg.hi:
+        return None
+    return Witness("invariant", ZERO, None,
+                   f"op {ob.op!r} maps these registers to {ob.register}={_short(new)}, outside its declared "
+                   f"bounds [{reg.lo}, {reg.hi}]", registers=regs)
