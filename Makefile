@@ -27,12 +27,17 @@ demo: $(VENV)/.installed
 
 ## test: lint, then the whole test suite (unit, property, golden, CLI, soundness, doctests)
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check certify tests benchmarks
+	$(BIN)/ruff check certify tests benchmarks scripts
 	@$(BIN)/python -m pytest; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
+## proofs: regenerate proofs/<construction>/ (weights, certificate, SMT-LIB) and re-check them independently
+proofs: $(VENV)/.installed-test
+	$(BIN)/python scripts/make_proofs.py --out proofs
+	$(BIN)/certify recheck proofs/*/certificate.json
+
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check certify tests benchmarks
+	$(BIN)/ruff check certify tests benchmarks scripts
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -6,7 +6,7 @@ from functools import cache
 
 from certify.compiler.tmnu_to_rnn import Compiled, compile_program
 from certify.constructions.examples import EXAMPLES
-from certify.tmnu.build import Builder, relu
+from certify.tmnu.build import Builder, q, relu
 from certify.tmnu.program import EMPTY, Program
 
 
@@ -39,7 +39,24 @@ def toggler() -> Program:
     return b.build()
 
 
-CASES = {**EXAMPLES, "halver": halver, "toggler": toggler}
+def sawtooth(teeth: int = 32) -> Program:
+    """r <- a sawtooth of r with many teeth: its bound invariant needs real SMT work (the forced-timeout case)."""
+    b = Builder(f"sawtooth{teeth}")
+    x = b.register("x", bound=1, input=True)
+    r = b.register("r", bounds=(0, 1))
+    b.output(r)
+    e = 0
+    for j in range(teeth):
+        a = q(f"{j}/{teeth}")
+        e = e + 2 * teeth * (relu(r - a) - 2 * relu(r - a - q(f"1/{2 * teeth}")) + relu(r - a - q(f"1/{teeth}")))
+    b.op("load", r=relu(x))
+    b.op("saw", r=e)
+    b.sequence("load", ["load"], then="loop")
+    b.forever("loop", "saw")
+    return b.build()
+
+
+CASES = {**EXAMPLES, "halver": halver, "toggler": toggler, "sawtooth": sawtooth}
 
 
 @cache

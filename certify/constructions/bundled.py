@@ -1,0 +1,25 @@
+"""The constructions this project ships proofs for (``proofs/<name>/``), as weight files.
+
+>>> sorted(BUNDLED)[:3]
+['counter', 'squaring', 'stack_copy']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from certify.compiler.tmnu_to_rnn import compile_program
+from certify.constructions.examples import EXAMPLE_CLAIMS, EXAMPLES
+from certify.rnn import io
+
+
+def _example(name: str) -> Callable[[], io.RnnFile]:
+    def build() -> io.RnnFile:
+        claims = EXAMPLE_CLAIMS[name]() if name in EXAMPLE_CLAIMS else {}
+        return io.from_compiled(compile_program(EXAMPLES[name]()), claims)
+
+    return build
+
+
+#: name -> function building the weight file that ``make proofs`` writes to proofs/<name>/<name>.rnn.json
+BUNDLED: dict[str, Callable[[], io.RnnFile]] = {name: _example(name) for name in EXAMPLES}

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from certify.constructions.examples import EXAMPLES
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_check_then_recheck_every_example(name: str, run_cli, tmp_path: Path) -> None:
+    f = tmp_path / f"{name}.rnn.json"
+    run_cli("compile", f"example:{name}", "-o", str(f))
+    code, out, _ = run_cli("check", str(f), "--certificate", str(tmp_path / "certificate.json"))
+    assert code == 0
+    assert out.strip().splitlines()[-1].startswith(f"RESULT: PROVED {name}")
+    code, out, _ = run_cli("recheck", str(tmp_path / "certificate.json"))
+    assert code == 0 and "PROVED confirmed" in out
+
+
+def test_refuted_file_exits_10_and_prints_the_witness(run_cli) -> None:
+    code, out, _ = run_cli("check", str(GOLDEN / "refuted" / "halver_bug.rnn.json"))
+    assert code == 10
+    assert "witness for step[loop]" in out and "configuration" in out
+    assert out.strip().splitlines()[-1].startswith("RESULT: REFUTED")
+
+
+def test_forced_timeout_exits_20(run_cli) -> None:
+    code, out, _ = run_cli("check", str(GOLDEN / "unknown" / "sawtooth32.rnn.json"), "--timeout", "0.001")
+    assert code == 20
+    assert "z3: timeout" in out or "z3: canceled" in out
+    assert out.strip().splitlines()[-1].startswith("RESULT: UNKNOWN")
+
+
+def test_file_without_simulation_gets_static_checks_only(run_cli, tmp_path: Path) -> None:
+    doc = json.loads((GOLDEN / "proved" / "halver.rnn.json").read_text())
+    del doc["simulation"]
+    (tmp_path / "bare.rnn.json").write_text(json.dumps(doc))
+    code, out, _ = run_cli("check", str(tmp_path / "bare.rnn.json"))
+    assert code == 0
+    assert "simulation was NOT checked" in out
+    assert "static claims only (simulation not checked)" in out
+
+
+@pytest.mark.parametrize("content", ["not json", '{"rnn": {"W_hh": [[1, "x"]]}}'])
+def test_garbage_exits_2(content: str, run_cli, tmp_path: Path) -> None:
+    (tmp_path / "g.rnn.json").write_text(content)
+    code, _, err = run_cli("check", str(tmp_path / "g.rnn.json"))
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_json_output_and_jobs(run_cli) -> None:
+    code, out, _ = run_cli("check", str(GOLDEN / "proved" / "halver.rnn.json"), "--json", "--jobs", "2")
+    assert code == 0
+    doc = json.loads(out.split("RESULT:")[0])
+    assert doc["format"] == "certify.certificate/1" and doc["verdict"] == "PROVED"
+
+
+def test_recheck_detects_a_stale_certificate(run_cli, tmp_path: Path) -> None:
+    f = tmp_path / "h.rnn.json"
+    f.write_text((GOLDEN / "proved" / "halver.rnn.json").read_text())
+    run_cli("check", str(f), "--certificate", str(tmp_path / "certificate.json"))
+    f.write_text((GOLDEN / "refuted" / "halver_bug.rnn.json").read_text())
+    code, out, _ = run_cli("recheck", str(tmp_path / "certificate.json"))
+    assert code == 1 and "DISAGREEMENT" in out and "stale" in out
+
+
+def test_recheck_rejects_a_non_certificate(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "c.json").write_text("{}")
+    code, _, err = run_cli("recheck", str(tmp_path / "c.json"))
+    assert code == 2 and "not a certify.certificate/1 file" in err

@@ -1,0 +1,143 @@
+"""Planted bugs: single-weight mutants of every bundled construction.
+
+Each mutant is REFUTED (with a witness that an independent exact replay reproduces), UNKNOWN, or
+PROVED. A PROVED mutant must really be equivalent: we test that claim by exact differential runs
+on random configurations of the whole declared box (reachable or not) and along trajectories
+from the start, for several inputs. Counts are printed.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from cases import compiled
+from flint import fmpq
+
+from certify.prove import recheck as independent
+from certify.prove.checker import Options, check
+from certify.rnn import io
+from certify.rnn.network import Network
+from certify.tmnu.interpret import Interpreter, initial_config, output
+from certify.tmnu.program import Config
+from certify.verdict import Verdict
+
+MUTANTS = 210
+BUNDLED = ["counter", "squaring", "stack_copy"]
+
+
+def _float_neighbour(v: fmpq, up: bool) -> fmpq:
+    f = float(v)  # the weight's float64 export (tests only: this builds a mutant)
+    g = math.nextafter(f, math.inf if up else -math.inf)
+    return fmpq(*g.as_integer_ratio())
+
+
+def mutants(net: Network, seed: int) -> Iterator[tuple[str, Network]]:
+    """Single-weight mutants of seven kinds, round robin, deterministic; no-op mutants are skipped."""
+    rng = random.Random(seed)
+    entries = net.W_hh.entries()
+    kinds = ["sign flip", "±2^-k", "set to zero", "bias shift", "swap", "±1 ulp", "h0 entry"]
+    made = 0
+    while made < MUTANTS:
+        kind = kinds[made % len(kinds)]
+        i, j, v = entries[rng.randrange(len(entries))]
+        if kind == "sign flip":
+            m, what = net.replace(W_hh=net.W_hh.with_entry(i, j, -v)), f"W_hh[{i}][{j}] *= -1"
+        elif kind == "±2^-k":
+            e = fmpq(rng.choice([1, -1]), 2 ** rng.randrange(0, 16))
+            m, what = net.replace(W_hh=net.W_hh.with_entry(i, j, v + e)), f"W_hh[{i}][{j}] += {e}"
+        elif kind == "set to zero":
+            m, what = net.replace(W_hh=net.W_hh.with_entry(i, j, fmpq(0))), f"W_hh[{i}][{j}] = 0"
+        elif kind == "bias shift":
+            u, e = rng.randrange(net.hidden_dim), fmpq(rng.choice([1, -1]), 2 ** rng.randrange(0, 16))
+            b = list(net.b)
+            b[u] += e
+            m, what = net.replace(b=tuple(b)), f"b[{u}] += {e}"
+        elif kind == "swap":
+            i2, j2, v2 = entries[rng.randrange(len(entries))]
+            m = net.replace(W_hh=net.W_hh.with_entry(i, j, v2).with_entry(i2, j2, v))
+            what = f"swap W_hh[{i}][{j}], W_hh[{i2}][{j2}]"
+        elif kind == "±1 ulp":
+            up = rng.random() < 0.5
+            m, what = net.replace(W_hh=net.W_hh.with_entry(i, j, _float_neighbour(v, up))), \
+                f"W_hh[{i}][{j}] -> float64 neighbour {'above' if up else 'below'}"
+        else:
+            u = rng.randrange(net.hidden_dim)
+            h0 = list(net.h0)
+            h0[u] += fmpq(rng.choice([1, -1]), 2 ** rng.randrange(0, 12))
+            m, what = net.replace(h0=tuple(h0)), f"h0[{u}] changed"
+        if m == net:
+            continue
+        made += 1
+        yield f"{kind}: {what}", m
+
+
+def _random_config(prog, smap, rng: random.Random) -> Config:
+    regs = tuple(r.lo + (r.hi - r.lo) * fmpq(rng.randrange(0, 65), 64) for r in prog.registers)
+    stacks = tuple(tuple(rng.choice(s.alphabet) for _ in range(rng.randrange(0, 6))) for s in prog.stacks)
+    return Config(rng.choice(prog.states), stacks, regs)
+
+
+def _simulates_on(net: Network, prog, smap, config: Config, x: fmpq) -> bool:
+    """Exact: one TMNU step from ``config`` equals c RNN steps from its encoding, readouts included."""
+    h = smap.encode(prog, config)
+    old = output(prog, config)
+    nxt = Interpreter(prog).step(config)
+    for j in range(1, smap.c + 1):
+        h = net.step(h, [x])
+        if net.output(h)[0] != (old if j < smap.c else output(prog, nxt)):
+            return False
+    return h == smap.encode(prog, nxt)
+
+
+def _equivalent(net: Network, prog, smap, rng: random.Random) -> bool:
+    """The exact argument behind a PROVED mutant, tested: the mutant simulates the TMNU on random
+    configurations of the whole box and along runs from the start."""
+    for _ in range(40):
+        x = fmpq(rng.randrange(-64, 65), 64)
+        if not _simulates_on(net, prog, smap, _random_config(prog, smap, rng), x):
+            return False
+    for x in (fmpq(-1), fmpq(1, 3), fmpq(7, 8)):
+        h = list(net.h0)
+        for _ in range(smap.t0):
+            h = net.step(h, [x])
+        conf, interp = initial_config(prog, x), Interpreter(prog)
+        for _ in range(150):
+            if h != smap.encode(prog, conf):
+                return False
+            for _ in range(smap.c):
+                h = net.step(h, [x])
+            conf = interp.step(conf)
+    return True
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_no_mutant_that_changes_behaviour_is_proved(name: str, tmp_path) -> None:
+    c = compiled(name)
+    f = io.from_compiled(c)
+    io.write(f, tmp_path / "original.rnn.json")
+    model = independent.Model.load(independent._load_json(tmp_path / "original.rnn.json"))
+    rng = random.Random(7)
+    counts: Counter[str] = Counter()
+    for what, net in mutants(f.network, seed=zlib.crc32(name.encode())):
+        mf = io.RnnFile(network=net, name=f.name, simulation=f.simulation, claims={}, source="mutant")
+        cert = check(mf, Options(timeout=10, fail_fast=True))
+        if cert.verdict is Verdict.PROVED:
+            assert _equivalent(net, c.program, c.simulation, rng), f"{name}: PROVED but not equivalent: {what}"
+            counts["proved-equivalent"] += 1
+        elif cert.verdict is Verdict.REFUTED:
+            bad = next(r for r in cert.results if r.verdict is Verdict.REFUTED)
+            w = bad.evidence["witness"]
+            model.w = independent._weights(io.to_json_doc(mf))  # the mutant's weights, read independently
+            assert independent.replay_witness(model, bad.id, w) is None, f"{name}: witness does not replay: {what}"
+            counts["refuted"] += 1
+        else:
+            counts["unknown"] += 1
+    print(f"\n{name}: {sum(counts.values())} mutants: {counts['refuted']} refuted (witness replayed), "
+          f"{counts['unknown']} unknown, {counts['proved-equivalent']} proved-equivalent (equivalence tested)")
+    assert sum(counts.values()) >= 200
+    assert counts["refuted"] >= 100
