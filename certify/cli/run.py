@@ -1,4 +1,4 @@
-"""`certify run`: rollouts (exact today)."""
+"""`certify run`: rollouts, exact (one x) or rigorous enclosures over a grid of inputs (float64 balls, arb)."""
 
 from __future__ import annotations
 
@@ -10,27 +10,154 @@ from certify.cli.app import cli, console, progress, sci, show
 from certify.errors import InputError
 from certify.rational import decimal, parse_number
 
+BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
+
 
 @cli.command("run")
 @click.argument("weights", type=click.Path(dir_okay=False))
-@click.option("--x", "x_text", default="0", show_default=True, help="Input x (exact: 1/3, 0.25, -1e-3).")
+@click.option("--x", "x_text", default=None, help="One input x (exact: 1/3, 0.25, -1e-3). Default 0.")
+@click.option("--x-grid", type=int, default=None,
+              help="Run a batch of N inputs: N evenly spaced points of the input domain (one lane each).")
+@click.option("--x-intervals", is_flag=True,
+              help="With --x-grid: N subintervals covering the domain instead of points; enclosures are "
+                   "affine in x (c + g·(x - x_mid) ± r) on the float64 backends.")
 @click.option("--steps", type=click.IntRange(1, 10**8), default=1000, show_default=True, help="RNN steps T.")
-@click.option("--exact", "backend", flag_value="exact", default=True,
-              help="Exact rational arithmetic (python-flint); the reference semantics.")
+@click.option("--backend", type=click.Choice(BACKENDS), default=None,
+              help="exact: rationals (python-flint), the reference; numpy / cupy / array_api_strict: rigorous "
+                   "float64 ball enclosures (CuPy needs a GPU and `pip install certify[gpu]`); arb: "
+                   "python-flint balls at --prec bits. Default: exact for one --x, numpy with --x-grid.")
+@click.option("--exact", "exact_flag", is_flag=True, help="Same as --backend exact.")
+@click.option("--prec", type=int, default=128, show_default=True, help="Bits of precision for --backend arb.")
+@click.option("--no-split", is_flag=True,
+              help="Do not run the x-independent units exactly (lane splitting); every unit in the float lanes.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the enclosures (times, exact x bounds, mid, rad[, gen], finite) to this .npz file.")
 @click.option("--samples", type=click.IntRange(1, 10**6), default=12, show_default=True,
               help="How many evenly spaced steps to print (the last step is always printed).")
-@click.option("--tmnu", is_flag=True, help="Print at TMNU step boundaries (t0 + c·n) with the decoded state.")
-def run_cmd(weights: str, x_text: str, steps: int, backend: str, samples: int, tmnu: bool) -> int:
+@click.option("--tmnu", is_flag=True,
+              help="Exact runs: print at TMNU step boundaries (t0 + c·n) with the decoded state.")
+def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: bool, steps: int, backend: str | None,
+            exact_flag: bool, prec: int, no_split: bool, out_path: str | None, samples: int, tmnu: bool) -> int:
     """Run a weight file for STEPS steps with constant input x and print sampled outputs y_t.
 
-    If the file claims a target f (claims.target) the error |y_t - f(x)| is shown, next to the
-    claimed bound E(T) when the file has a rate table (claims.rate).
+    \b
+    One exact input (the reference semantics):
+      certify run F.rnn.json --x 1/3 --steps 1000 --exact [--tmnu]
+    Rigorous enclosures for 4096 inputs at once (every exact y_t(x) is inside its enclosure):
+      certify run F.rnn.json --x-grid 4096 --steps 100000 --backend numpy [--out enclosures.npz]
+      certify run F.rnn.json --x-grid 256 --x-intervals --steps 1000        (affine in x on each piece)
+      certify run F.rnn.json --x-grid 16 --steps 5000 --backend arb --prec 512
+
+    If the file claims a target f (claims.target) exact runs show |y_t - f(x)|, next to the claimed
+    bound E(T) when the file has a rate table (claims.rate).
     """
-    from certify.execute.exact import rollout, sample_times
-    from certify.expr import approx_at, parse_function, value_at
     from certify.rnn import io
 
+    if exact_flag:
+        if backend not in (None, "exact"):
+            raise InputError(f"--exact contradicts --backend={backend}")
+        backend = "exact"
+    if backend is None:
+        backend = "numpy" if x_grid is not None else "exact"
+    if x_intervals and x_grid is None:
+        raise InputError("--x-intervals needs --x-grid N")
+    if x_grid is not None and x_text is not None:
+        raise InputError("give either --x or --x-grid, not both")
     f = io.read(weights)
+    if backend == "exact" and x_grid is None:
+        return _run_exact(f, x_text or "0", steps, samples, tmnu)
+    if tmnu:
+        raise InputError("--tmnu works with one exact --x only")
+    return _run_batch(f, x_text, x_grid, x_intervals, steps, backend, prec, no_split, out_path, samples)
+
+
+def _run_batch(f, x_text, x_grid, x_intervals, steps, backend, prec, no_split, out_path, samples) -> int:
+    from certify.execute.enclosure import Inputs
+    from certify.execute.exact import sample_times
+
+    net = f.network
+    lo, hi = f.input.domain
+    if x_grid is None:
+        x = parse_number(x_text or "0", where="--x")
+        if not lo <= x <= hi:
+            raise InputError(f"--x={x} is outside the file's input domain [{lo}, {hi}]")
+        inputs = Inputs.points([x])
+    else:
+        inputs = Inputs.intervals(lo, hi, x_grid) if x_intervals else Inputs.grid(lo, hi, x_grid)
+    if backend == "exact" and not inputs.is_points:
+        raise InputError("--backend exact needs points: drop --x-intervals")
+    times = sample_times(steps, samples)
+    label = {"exact": "running exactly", "arb": f"arb balls, {prec} bits"}.get(backend, f"rigorous float64 ({backend})")
+    with progress(steps, label) as bar:
+        task = bar.add_task("run", total=steps)
+
+        def tick(t: int) -> None:
+            bar.update(task, completed=t)
+
+        enc = _enclose(net, inputs, steps, times, backend, prec, not no_split, tick)
+    _print_enclosures(f.name, enc, steps, backend)
+    if out_path:
+        enc.save_npz(out_path)
+        console.print(f"wrote {out_path}")
+    return 0
+
+
+def _enclose(net, inputs, steps, times, backend, prec, split, tick):
+    if backend == "arb":
+        from certify.execute.balls import rollout_arb
+
+        return rollout_arb(net, inputs, steps, times, prec=prec, split=split, progress=tick)
+    if backend == "exact":
+        from certify.execute.exact import enclosures_exact
+
+        return enclosures_exact(net, inputs, steps, times, progress=tick)
+    from certify.execute.rollout import rollout_intervals
+
+    return rollout_intervals(net, inputs, steps, times, backend=backend, split=split, progress=tick)
+
+
+def _print_enclosures(name: str, enc, steps: int, backend: str) -> None:
+    import numpy as np
+
+    B = enc.inputs.size
+    kind = "points" if enc.inputs.is_points else ("x-intervals, affine in x" if enc.gen is not None
+                                                  else "x-intervals")
+    table = Table(title=f"{name}: {B} inputs ({kind}), {steps} steps, backend {backend}; "
+                        f"{enc.exact_units} x-independent units run exactly", title_justify="left")
+    table.add_column("t", justify="right")
+    table.add_column("widest enclosure", justify="right")
+    show_lanes = sorted({0, B // 2, B - 1})
+    for j in show_lanes:
+        table.add_column(f"y_t, x ∈ [{_short(enc.inputs.lo[j])}, {_short(enc.inputs.hi[j])}]")
+    for i, t in enumerate(enc.times):
+        w = 2 * enc.rad[i] + (2 * np.abs(enc.gen[i]) if enc.gen is not None else 0)
+        row = [str(t), f"{float(w.max()):.3e}" if w.size else "—"]
+        for j in show_lanes:
+            if not enc.finite[j]:
+                row.append("not finite")
+                continue
+            m, r = float(enc.mid[i, j, 0]), float(enc.rad[i, j, 0])
+            g = f" + {float(enc.gen[i, j, 0]):.6g}·ξ" if enc.gen is not None else ""
+            row.append(f"{m:.12g}{g} ± {r:.2e}")
+        table.add_row(*row)
+    console.print(table)
+    finite = bool(enc.finite.all())
+    console.print(f"widest enclosure at t={enc.times[-1] if enc.times else steps}: {enc.width():.6e}; "
+                  f"every enclosure finite: {'yes' if finite else f'no ({int((~enc.finite).sum())} lanes overflowed)'}"
+                  + (f"; exact lanes periodic with period {enc.period}" if enc.period else ""))
+    for note in enc.notes:
+        console.print(f"note: {note}")
+
+
+def _short(q: fmpq) -> str:
+    text = str(q)
+    return text if len(text) <= 12 else f"{float(q.p) / float(q.q):.6g}"
+
+
+def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
+    from certify.execute.exact import rollout, sample_times
+    from certify.expr import approx_at, parse_function, value_at
+
     net = f.network
     x = parse_number(x_text, where="--x")
     lo, hi = f.input.domain
@@ -111,5 +238,3 @@ def _claimed(rate: list[tuple[int, fmpq]], t: int) -> fmpq | None:
         if t >= T:
             best = e
     return best
-
-

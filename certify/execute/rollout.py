@@ -11,7 +11,7 @@ no discrete structure), they are moved into the float lanes at that step, soundl
 >>> from certify.execute.enclosure import Inputs
 >>> net = compile_program(squaring()).network
 >>> enc = rollout_intervals(net, Inputs.grid(fmpq(-1), fmpq(1), 5), steps=30, times=[30])
->>> [round(float(v), 6) for v in enc.mid[0, :, 0]], bool(enc.width() < 1e-9), enc.finite.all()
+>>> [round(float(v), 6) for v in enc.mid[0, :, 0]], bool(enc.width() < 1e-9), bool(enc.finite.all())
 ([1.0, 0.25, 0.0, 0.25, 1.0], True, True)
 >>> enc.exact_units, net.hidden_dim
 (17, 45)
