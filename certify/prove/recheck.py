@@ -279,6 +279,10 @@ class Model:
                   {r: {"unit": int(v["unit"]), "offset": _num(v["offset"])} for r, v in sim["registers"].items()},
                   (_num(dom[0]), _num(dom[1])))
         m.reg_box = {f"r:{r['name']}": (_num(r["bounds"][0]), _num(r["bounds"][1])) for r in m.prog["registers"]}
+        for r in m.prog["registers"]:
+            lo, hi = m.reg_box[f"r:{r['name']}"]
+            if r.get("input") and not (lo <= m.domain[0] and m.domain[1] <= hi):
+                raise RecheckError(f"the input domain {m.domain} leaves the bounds of input register {r['name']}")
         return m
 
     def stack_names(self) -> list[str]:

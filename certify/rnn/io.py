@@ -242,9 +242,15 @@ def _input_spec(v: Any) -> InputSpec:
     return InputSpec(kind, (lo, hi))
 
 
-def _simulation(v: Any, net: Network) -> Simulation:
+def _simulation(v: Any, net: Network, spec: InputSpec) -> Simulation:
     program = serialize.from_json(jfield(v, "program", "simulation"), "simulation.program")
     found = program_problems(program)
+    if not found and program.input_register is not None:
+        reg = program.register(program.input_register)
+        lo, hi = spec.domain
+        if lo < reg.lo or hi > reg.hi:  # the first configuration would start outside the proof's domain
+            found.append(f"input.domain=[{lo}, {hi}] is not within the bounds [{reg.lo}, {reg.hi}] of the "
+                         f"input register {reg.name!r}")
     if found:
         raise InputError("simulation.program is invalid: " + "; ".join(found[:5])
                          + (f" (and {len(found) - 5} more)" if len(found) > 5 else ""))
@@ -268,11 +274,12 @@ def loads(text: str | bytes, source: str = "<string>") -> RnnFile:
         if not isinstance(claims, dict):
             raise InputError("claims: expected a JSON object")
         sim = doc.get("simulation")
+        spec = _input_spec(doc.get("input"))
         return RnnFile(
             network=net,
             name=string(doc.get("name", Path(source).stem), "name"),
-            input=_input_spec(doc.get("input")),
-            simulation=None if sim is None else _simulation(sim, net),
+            input=spec,
+            simulation=None if sim is None else _simulation(sim, net, spec),
             claims=claims,
             source=source,
         )

@@ -58,6 +58,7 @@ JSON_CASES = {
                          '"rnn": {"hidden_dim": 2, '),
                          "W_hh.shape=[3, 3] does not match the expected shape [2, 2]"),
     "register_in_control": (None, "reads register 'x': registers never influence control"),
+    "domain_beyond_input_bounds": (None, "input.domain=[-2, 1] is not within the bounds [-1, 1] of the input register"),
 }
 
 
@@ -85,6 +86,11 @@ def test_malformed_json(case: str, run_cli, tmp_path: Path) -> None:
     text, expected = JSON_CASES[case]
     if case == "register_in_control":
         text = _register_in_control()
+    if case == "domain_beyond_input_bounds":
+        doc = json.loads(_register_in_control().replace('"reads": {\n', '"reads": {'))
+        doc["simulation"]["program"]["transitions"][0]["reads"] = {}
+        doc["input"] = {"kind": "constant", "domain": ["-2", "1"]}
+        text = json.dumps(doc)
     path = tmp_path / f"{case}.rnn.json"
     path.write_text(text)
     _check(run_cli, path, expected)
