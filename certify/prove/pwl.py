@@ -30,8 +30,7 @@ from certify.rational import ZERO
 
 ONE = "1"  # the constant key
 
-Key = "str | Relu"
-Lin = dict  # dict[Key, fmpq]
+Lin = dict  # {variable name | ONE | Relu: fmpq}
 Box = Mapping[str, tuple[fmpq, fmpq]]
 
 
@@ -123,8 +122,8 @@ def atom(arg: Mapping) -> Lin:
     if all(k == ONE for k, _ in items):
         c = items[0][1]
         return constant(c) if c > 0 else {}
-    items.sort(key=lambda kv: _order(kv[0]))
-    lead = abs(items[0][1]) if items[0][0] != ONE else abs(next(v for k, v in items if k != ONE))
+    items.sort(key=lambda kv: _order(kv[0]))  # the constant sorts last, so items[0] is a variable or atom
+    lead = abs(items[0][1])
     canon = tuple((k, v / lead) for k, v in items)
     return {Relu(canon): lead}
 
