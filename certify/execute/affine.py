@@ -75,6 +75,10 @@ class AffineLanes:
         """Advance every lane by one rigorous affine step."""
         if self.n == 0:
             return
+        with np.errstate(all="ignore"):  # overflow and NaN are expected: such lanes are marked not finite
+            self._step()
+
+    def _step(self) -> None:
         xp, n = self.backend.xp, self.n
         Dc, Dg, S = self._products(self.A, self.G)
         s_up = _up(xp, xp.abs(Dg) + S)
@@ -113,5 +117,6 @@ class AffineLanes:
     def readout(self, bm: BallMatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Host ``(c, g, r)`` of ``[W_out | 0 | b_out] [h; x; 1]`` (no ReLU)."""
         be = self.backend
-        c, g, r = self._products(be.asarray(bm.A), be.asarray(bm.G))
+        with np.errstate(all="ignore"):
+            c, g, r = self._products(be.asarray(bm.A), be.asarray(bm.G))
         return be.to_numpy(c), be.to_numpy(g), be.to_numpy(r)

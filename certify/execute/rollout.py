@@ -138,8 +138,6 @@ def rollout_intervals(
         mode = "ball" if inputs.is_points else "affine"
     if mode not in ("ball", "affine"):
         raise InputError(f"mode={mode!r} is not ball or affine")
-    if net.input_dim == 0 and inputs.size != 1:
-        inputs = Inputs.points([fmpq(0)])
     sp = split if isinstance(split, LaneSplit) else (split_lanes(net) if split else no_split(net))
     run = _Run(net, inputs, be, sp, mode, sim, checked)
     wanted = sorted({t for t in times if 1 <= t <= steps})
