@@ -1,0 +1,84 @@
+"""`certify report`: a proof report of a weight file (HTML with plots, Markdown, or JSON)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from certify.cli.app import cli, console, err_console
+
+
+@cli.command("report")
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
+              help="Write the report here; the suffix picks the format: .html (one self-contained page, plots "
+                   "inline), .md (GitHub Markdown, plots as <stem>-<plot>.svg beside it) or .json "
+                   "(certify.report/1, see docs/report-schema.json).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as certify.report/1 JSON on stdout.")
+@click.option("--certificate", "cert_path", type=click.Path(dir_okay=False),
+              help="Report on this certificate (certify check --certificate ...) instead of running the checker; "
+                   "it must be the certificate of WEIGHTS (same sha256). Its *.timings.json, when present, gives "
+                   "the obligation times.")
+@click.option("--no-timings", is_flag=True, help="Leave obligation times out (reports that are reproducible byte "
+                                                 "for byte).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Without --certificate: seconds per SMT query of the check (a timeout gives UNKNOWN).")
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Without --certificate: worker processes for the check.")
+@click.option("--samples", type=click.IntRange(1, 64), default=7, show_default=True,
+              help="Constant inputs x rolled out exactly for the trajectory plot and the measured errors.")
+@click.option("--max-steps", type=click.IntRange(1, 10**7), default=2000, show_default=True,
+              help="Longest exact rollout for the trajectory and the measured errors (claimed runtimes beyond it "
+                   "are not sampled; the report says so).")
+def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | None, no_timings: bool, timeout: float,
+               jobs: int, samples: int, max_steps: int) -> int:
+    """Write a proof report of WEIGHTS: the verdict in plain words, what failed (with the witness and the
+    command that replays it), the construction, every obligation, the static claims, precision, error
+    against runtime, and plots.
+
+    \b
+      certify report F.rnn.json -o reports/F.html            runs certify check, writes one HTML page
+      certify report F.rnn.json --certificate out/certificate.json -o F.md
+      certify report F.rnn.json --json > F.report.json
+
+    Exit code: the certificate's verdict (0 PROVED, 10 REFUTED, 20 UNKNOWN), 2 bad input. The last
+    line is RESULT: ...
+    """
+    from certify.prove import certificate as certmod
+    from certify.report import files
+    from certify.report.collect import ReportOptions, build_report
+    from certify.rnn import io
+
+    f = io.read(weights)
+    target = Path(out) if out else None
+    if target is not None and target.suffix.lower() not in files.SUFFIXES:
+        from certify.errors import InputError
+
+        raise InputError(f"-o {out}: the report format is chosen by the suffix, one of {', '.join(files.SUFFIXES)}")
+    if cert_path:
+        cert = certmod.read(cert_path)
+        tpath = certmod.timing_path(Path(cert_path))
+        timings = json.loads(tpath.read_text()) if tpath.exists() and not no_timings else None
+    else:
+        from certify.prove.checker import Options, check
+
+        with err_console.status("checking obligations", spinner="line"):
+            c = check(f, Options(timeout=timeout, jobs=jobs, weights_name=weights))
+        cert, timings = c.to_json(), (None if no_timings else c.timings_json())
+    prefix = str(target.with_name(f"{target.stem}.witness")) if target is not None else "witness"
+    options = ReportOptions(samples=samples, max_steps=max_steps, witness_prefix=prefix)
+    rep = build_report(f, cert, weights_ref=weights, certificate_ref=cert_path, timings=timings, options=options)
+    if as_json:
+        console.print_json(files.to_json_text(rep))
+    if target is not None:
+        for p in files.write(rep, target):
+            console.print(f"wrote {p}")
+    if not as_json and target is None:
+        console.print(rep.headline)
+        console.print("(give -o NAME.html, -o NAME.md or --json for the full report)")
+    c_ = rep.counts
+    console.print(f"RESULT: {rep.verdict.value} {rep.name}: {sum(p for _, p, _, _ in c_)} proved, "
+                  f"{sum(x for _, _, x, _ in c_)} refuted, {sum(u for _, _, _, u in c_)} unknown")
+    return rep.exit_code

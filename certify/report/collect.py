@@ -1,0 +1,289 @@
+"""Build a :class:`~certify.report.model.Report` from a weight file and its certificate.
+
+Everything the report says about proofs comes from the certificate, which must be the certificate
+of *these* weights (same sha256; otherwise :class:`~certify.errors.InputError`). Everything else is
+measured here: static quantities (exactly), a sampled exact rollout for the trajectory plot, and
+errors at the file's claimed runtimes at a few sample inputs — lower bounds on the sup-norm error,
+labelled as such, never a certificate. Precision and certified rates come from
+:mod:`certify.report.extras` when those analyses exist.
+
+>>> from certify.constructions.bundled import BUNDLED
+>>> from certify.prove.checker import check
+>>> f = BUNDLED["squaring"]()
+>>> r = build_report(f, check(f).to_json(), weights_ref="squaring.rnn.json")
+>>> r.verdict.value, r.construction.hidden_dim, r.construction.simulation.c
+('PROVED', 45, 4)
+>>> r.rates.claimed[0], r.rates.measured[0].T
+(RatePoint(T=10, E='1/4', exact=True, at=''), 10)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flint import fmpq
+
+from certify.bounds.static import STATIC_CLAIMS, weight_stats
+from certify.compiler.tmnu_to_rnn import hidden_dim_formula
+from certify.errors import InputError
+from certify.execute.exact import sample_times
+from certify.rational import decimal, parse_number, to_string
+from certify.report import extras
+from certify.report.model import (
+    Claim,
+    Construction,
+    Failure,
+    Obligation,
+    RatePoint,
+    Rates,
+    RegisterInfo,
+    Report,
+    SimulationInfo,
+    Sparsity,
+    StackInfo,
+    Trajectory,
+)
+from certify.report.words import headline, replay_command
+from certify.rnn.io import RnnFile
+from certify.verdict import Verdict, combine
+
+KIND_ORDER = ("static", "invariant", "prologue", "step")
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Parameters of what a report measures (never globals).
+
+    ``samples`` constant inputs are rolled out exactly for at most ``max_steps`` RNN steps, and
+    never more than ``budget`` unit-steps in all; ``plot_points`` caps the trajectory's samples.
+    ``witness_prefix`` names the files a witness is saved to (``<prefix>1.json`` ...).
+    """
+
+    samples: int = 7
+    max_steps: int = 2000
+    budget: int = 2_000_000
+    plot_points: int = 240
+    witness_prefix: str = "witness"
+    extras: bool = True
+
+
+def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certificate_ref: str | None = None,
+                 timings: dict[str, Any] | None = None, options: ReportOptions = ReportOptions()) -> Report:
+    """Collect a report. ``cert`` is certificate JSON (``Certificate.to_json()`` or a read file);
+    ``timings`` the matching ``*.timings.json`` document, or None to leave times out."""
+    sha = f.network.sha256()
+    got = _field(cert, "weights", dict).get("sha256")
+    if got != sha:
+        raise InputError(f"the certificate{f' {certificate_ref}' if certificate_ref else ''} is for weights with "
+                         f"sha256 {str(got)[:16]}…, but {weights_ref} has sha256 {sha[:16]}…: it is stale, "
+                         "re-run certify check")
+    results = [_result(r, i) for i, r in enumerate(_field(cert, "results", list))]
+    verdict = combine(Verdict(r["verdict"]) for r in results)
+    if cert.get("verdict") not in (None, verdict.value):
+        raise InputError(f'the certificate says verdict="{cert.get("verdict")}", but its results combine to '
+                         f"{verdict.value}")
+    sim_checked = bool(cert.get("simulation_checked", False))
+    if sim_checked and f.simulation is None:
+        raise InputError("the certificate claims a checked simulation, but the weight file has no simulation block")
+    seconds = (timings or {}).get("seconds", {}) if timings is not None else None
+    sim = f.simulation
+    c, t0 = (sim.map.c, sim.map.t0) if sim else (1, 0)
+    obligations, failures, claims = [], [], []
+    for r in results:
+        v = Verdict(r["verdict"])
+        ev = r.get("evidence", {})
+        obligations.append(Obligation(
+            id=r["id"], kind=r["kind"], case=_case(r, f), method=r["method"], verdict=v,
+            reason=r.get("reason", ""), seconds=None if seconds is None else seconds.get(r["id"]),
+            smt=ev.get("smt")))
+        if r["kind"] == "static":
+            key = r["id"].removeprefix("static[").removesuffix("]")
+            claims.append(Claim(key, STATIC_CLAIMS.get(key, key), str(ev.get("claimed", "")),
+                                str(ev.get("measured", "")), v))
+        if v is not Verdict.PROVED:
+            w = ev.get("witness")
+            name = f"{options.witness_prefix}{len(failures) + 1}.json"
+            replay = ev.get("command") or (replay_command(r["kind"], weights_ref, w, name, c, t0, certificate_ref)
+                                           if w else None)
+            failures.append(Failure(r["id"], v, r.get("reason", "") or "(no reason given)", w, replay))
+    counts = {k.value: sum(1 for r in results if r["verdict"] == k.value) for k in Verdict}
+    construction = _construction(f)
+    rates, trajectory = _rollouts(f, options)
+    text = headline(verdict, sim_checked, counts, len(claims), construction.input_domain,
+                    [(x.id, x.reason) for x in failures])
+    violated = [p for p in rates.measured if p.exact and _exceeds(p, rates.claimed)]
+    if violated:
+        p = violated[0]
+        text += (f" The file's rate claim is false: at T = {p.T} the exact error at x = {p.at} is {p.E}, above the "
+                 "claimed bound.")
+    cmds = [("check", f"certify check {weights_ref}" + (f" --certificate {certificate_ref}" if certificate_ref
+                                                         else ""))]
+    if certificate_ref:
+        cmds.append(("recheck", f"certify recheck {certificate_ref}"))
+    cmds.append(("info", f"certify info {weights_ref}"))
+    if sim is not None:
+        cmds.append(("run", f"certify run {weights_ref} --x 1/3 --steps {t0 + 10 * c} --exact --tmnu"))
+    return Report(
+        name=str(cert.get("name") or f.name), weights_file=weights_ref, weights_sha256=sha,
+        certificate_file=certificate_ref, verdict=verdict, simulation_checked=sim_checked, headline=text,
+        note=str(cert.get("note", "")), counts=_counts(results), obligations=tuple(obligations),
+        failures=tuple(failures), claims=tuple(claims), construction=construction,
+        precision=extras.precision(f) if options.extras else extras.NOT_REQUESTED,
+        rates=rates if not options.extras else _with_certified(rates, f),
+        trajectory=trajectory, sparsity=_sparsity(f), timings=seconds is not None, commands=tuple(cmds))
+
+
+# --- certificate fields ---------------------------------------------------------------------------------------
+def _field(doc: dict[str, Any], key: str, kind: type) -> Any:
+    v = doc.get(key) if isinstance(doc, dict) else None
+    if not isinstance(v, kind):
+        raise InputError(f'certificate: field "{key}" is missing or not a {kind.__name__}')
+    return v
+
+
+def _result(r: Any, i: int) -> dict[str, Any]:
+    if not isinstance(r, dict):
+        raise InputError(f"certificate: results[{i}] is not an object")
+    for key in ("id", "kind", "verdict", "method"):
+        if not isinstance(r.get(key), str):
+            raise InputError(f'certificate: results[{i}] has no string "{key}"')
+    if r["verdict"] not in {v.value for v in Verdict}:
+        raise InputError(f'certificate: results[{i}].verdict="{r["verdict"]}" is not PROVED, REFUTED or UNKNOWN')
+    return r
+
+
+def _case(r: dict[str, Any], f: RnnFile) -> str:
+    d = r.get("domain", {})
+    if r["kind"] == "static":
+        key = r["id"].removeprefix("static[").removesuffix("]")
+        return f"{STATIC_CLAIMS.get(key, key)} ≤ {r.get('evidence', {}).get('claimed', '?')}"
+    if r["kind"] == "invariant" and "op" in d:
+        side = "≤ upper" if d.get("side") == "hi" else "≥ lower"
+        return f"op {d['op']} keeps register {d['register']} {side} bound"
+    if r["kind"] == "prologue":
+        return f"the first {f.simulation.map.t0 if f.simulation else '?'} steps load config₀(x)"
+    if r["kind"] == "step" and "state" in d:
+        tops = ", ".join(f"{k}={v}" for k, v in d.get("tops", {}).items())
+        return f"state {d['state']}" + (f", tops {tops}" if tops else "")
+    return r["id"]
+
+
+def _counts(results: list[dict[str, Any]]) -> tuple[tuple[str, int, int, int], ...]:
+    kinds = sorted({r["kind"] for r in results}, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER else 9, k))
+    return tuple((k, *(sum(1 for r in results if r["kind"] == k and r["verdict"] == v)
+                       for v in ("PROVED", "REFUTED", "UNKNOWN"))) for k in kinds)
+
+
+# --- measured quantities --------------------------------------------------------------------------------------
+def _construction(f: RnnFile) -> Construction:
+    net, st = f.network, weight_stats(f.network)
+    sim = None
+    if f.simulation is not None:
+        p, m = f.simulation.program, f.simulation.map
+        sim = SimulationInfo(
+            program=p.name, c=m.c, t0=m.t0, states=len(p.states), transitions=len(p.transitions), ops=len(p.ops),
+            hidden_dim_formula=hidden_dim_formula(p),
+            stacks=tuple(StackInfo(s.name, tuple(s.alphabet), m.stack_encoding(s.name).base, len(s.initial))
+                         for s in p.stacks),
+            registers=tuple(RegisterInfo(r.name, to_string(r.lo), to_string(r.hi),
+                                         "input x" if r.initial is None else f"initial {to_string(r.initial)}",
+                                         r.name == p.output_register) for r in p.registers))
+    return Construction(
+        hidden_dim=net.hidden_dim, input_dim=net.input_dim, output_dim=net.output_dim, nonzeros=st.nonzeros,
+        nonzeros_hh=net.W_hh.nnz, distinct_weights=st.distinct, weight_abs_max=to_string(st.max_abs),
+        weight_abs_at=st.max_abs_at, weight_bits_max=st.max_bits, weight_bits_at=st.max_bits_at,
+        input_kind=f.input.kind, input_domain=(to_string(f.input.domain[0]), to_string(f.input.domain[1])),
+        simulation=sim)
+
+
+def _sparsity(f: RnnFile) -> Sparsity:
+    net = f.network
+    n, d = net.hidden_dim, net.input_dim
+    pos, neg = [], []
+    cells = [(i, j, v) for i, j, v in net.W_hh.entries()] + [(i, n + j, v) for i, j, v in net.W_ih.entries()]
+    cells += [(i, n + d, v) for i, v in enumerate(net.b) if v != 0]
+    for i, j, v in sorted(cells):
+        (pos if v > 0 else neg).append((i, j))
+    return Sparsity(n, n + d + 1, (("W_hh", 0), ("W_ih", n), ("b", n + d)), tuple(pos), tuple(neg))
+
+
+def sample_inputs(lo: fmpq, hi: fmpq, k: int) -> list[fmpq]:
+    """Midpoints of k equal pieces of [lo, hi] (k odd gives non-dyadic points, where dyadic schemes err).
+
+    >>> [str(x) for x in sample_inputs(fmpq(-1), fmpq(1), 7)]
+    ['-6/7', '-4/7', '-2/7', '0', '2/7', '4/7', '6/7']
+    """
+    return [lo + (hi - lo) * fmpq(2 * i + 1, 2 * k) for i in range(k)]
+
+
+def _rollouts(f: RnnFile, o: ReportOptions) -> tuple[Rates, Trajectory]:
+    from certify.expr import approx_at, parse_function, value_at
+
+    net = f.network
+    rate = _claimed(f.claims.get("rate"))
+    sim = f.simulation
+    want = max((p.T for p in rate), default=(sim.map.t0 + 30 * sim.map.c) if sim else 100)
+    xs = sample_inputs(*f.input.domain, o.samples) if net.input_dim == 1 and net.output_dim >= 1 else []
+    cap = min(o.max_steps, o.budget // max(1, len(xs) * net.hidden_dim))
+    steps = max(0, min(want, cap))
+    target_text = str(f.claims["target"]) if "target" in f.claims else None
+    target = parse_function(target_text) if target_text is not None else None
+    times = sample_times(steps, o.plot_points)
+    keep, rate_ts = set(times), {p.T for p in rate if steps >= p.T}
+    values: list[tuple[str, ...]] = []
+    at_t: dict[int, list[tuple[fmpq, bool, fmpq]]] = {T: [] for T in rate_ts}
+    fx_text: list[str | None] = []
+    for x in xs:
+        fx = value_at(target, x) if target is not None else None
+        approx = None if fx is not None or target is None else parse_number(str(approx_at(target, x)))
+        fx_text.append(None if target is None else decimal(fx if fx is not None else approx, 12))
+        row = []
+        for t, _, y in net.run([x], steps):
+            if t in keep:
+                row.append(decimal(y[0], 12))
+            if t in rate_ts and target is not None:
+                ref = fx if fx is not None else approx
+                at_t[t].append((abs(y[0] - ref), fx is not None, x))
+        values.append(tuple(row))
+    measured = []
+    for T in sorted(at_t):
+        err, exact, x = max(at_t[T], key=lambda e: e[0])
+        all_exact = all(e[1] for e in at_t[T])
+        measured.append(RatePoint(T, to_string(err) if all_exact else decimal(err, 20), all_exact, to_string(x)))
+    note = ""
+    beyond = [p.T for p in rate if steps < p.T]
+    if beyond:
+        note = (f"errors were measured up to T = {steps} (the exact-rollout budget); claimed runtimes from "
+                f"T = {beyond[0]} on were not sampled")
+    if rate and target is None:
+        note = "the file claims a rate table but names no target (claims.target): errors were not measured"
+    rates = Rates(target=target_text, claimed=tuple(rate), measured=tuple(measured),
+                  sample_inputs=tuple(to_string(x) for x in xs), note=note)
+    return rates, Trajectory(tuple(to_string(x) for x in xs), tuple(times), tuple(values), tuple(fx_text))
+
+
+def _claimed(v: Any) -> list[RatePoint]:
+    if not v:
+        return []
+    if not isinstance(v, list):
+        raise InputError("claims.rate must be a list of {\"T\": step, \"E\": bound}")
+    out = []
+    for i, row in enumerate(v):
+        if not isinstance(row, dict) or "T" not in row or "E" not in row:
+            raise InputError(f'claims.rate[{i}] must be an object {{"T": step, "E": bound}}')
+        T = row["T"]
+        if not isinstance(T, int) or isinstance(T, bool) or T < 1:
+            raise InputError(f"claims.rate[{i}].T={T!r} is not a positive integer")
+        out.append(RatePoint(T, to_string(parse_number(row["E"], where=f"claims.rate[{i}].E"))))
+    return sorted(out, key=lambda p: p.T)
+
+
+def _exceeds(p: RatePoint, claimed: tuple[RatePoint, ...]) -> bool:
+    bound = next((c for c in claimed if c.T == p.T), None)
+    return bound is not None and parse_number(p.E) > parse_number(bound.E)
+
+
+def _with_certified(rates: Rates, f: RnnFile) -> Rates:
+    section, points = extras.certified_rates(f)
+    return Rates(rates.target, rates.claimed, rates.measured, rates.sample_inputs, rates.note, section, points)

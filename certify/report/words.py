@@ -1,0 +1,99 @@
+"""The report in plain words: the headline verdict and the commands that replay a witness.
+
+Soundness rule: a sentence says "proved" only when every result of the certificate is PROVED, and
+says "every step simulates its TMNU" only when the certificate checked the simulation.
+
+>>> headline(Verdict.PROVED, True, {"PROVED": 16, "REFUTED": 0, "UNKNOWN": 0}, 1, ("-1", "1"), [])
+'Every step of this network simulates its TMNU exactly: all 16 obligations and claims are PROVED, for every \
+input x in [-1, 1] and every configuration in the declared domain.'
+>>> headline(Verdict.PROVED, False, {"PROVED": 2, "REFUTED": 0, "UNKNOWN": 0}, 2, ("-1", "1"), [])
+'Only the 2 static claims were checked, and they hold. This file has no simulation block, so nothing is \
+proved about its steps.'
+>>> headline(Verdict.UNKNOWN, True, {"PROVED": 5, "REFUTED": 0, "UNKNOWN": 1}, 0, ("-1", "1"),
+...          [("invariant[saw.r.hi]", "timeout")])
+'Not proved: 1 of 6 obligations is UNKNOWN (invariant[saw.r.hi]: timeout); none is refuted.'
+"""
+
+from __future__ import annotations
+
+from flint import fmpq
+
+from certify.rational import decimal, parse_number
+from certify.verdict import Verdict
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def headline(verdict: Verdict, simulation_checked: bool, counts: dict[str, int], static_claims: int,
+             domain: tuple[str, str], failures: list[tuple[str, str]]) -> str:
+    """One or two sentences saying what the certificate proves, or what failed first."""
+    total = sum(counts.values())
+    if verdict is Verdict.PROVED:
+        if not simulation_checked:
+            if not static_claims:
+                return "Nothing was proved: this file has no simulation block and no static claims."
+            what = "static claim was checked, and it holds" if static_claims == 1 else \
+                "static claims were checked, and they hold"
+            return (f"Only the {static_claims} {what}. This file has no simulation block, so nothing is proved "
+                    "about its steps.")
+        return (f"Every step of this network simulates its TMNU exactly: all {total} obligations and claims are "
+                f"PROVED, for every input x in [{domain[0]}, {domain[1]}] and every configuration in the declared "
+                "domain.")
+    bad = counts[verdict.value]
+    first = f"{failures[0][0]}: {failures[0][1]}" if failures else ""
+    if verdict is Verdict.REFUTED:
+        what = "Not every step simulates its TMNU" if simulation_checked else "A static claim is false"
+        return (f"{what}: {_plural(bad, 'obligation', 'obligations')} of {total} "
+                f"{'is' if bad == 1 else 'are'} REFUTED ({first}). Each refutation comes with a witness "
+                "replayed in exact arithmetic.")
+    return (f"Not proved: {bad} of {_plural(total, 'obligation', 'obligations')} "
+            f"{'is' if bad == 1 else 'are'} UNKNOWN ({first}); none is refuted.")
+
+
+def replay_command(kind: str, weights: str, witness: dict, witness_file: str, c: int, t0: int,
+                   certificate: str | None) -> str:
+    """The shell command that replays a witness.
+
+    >>> replay_command("step", "F.rnn.json", {"x": "1/3", "config": {}}, "witness.json", 4, 2, None)
+    'certify run F.rnn.json --x 1/3 --start witness.json --steps 4 --tmnu'
+    >>> replay_command("prologue", "F.rnn.json", {"x": "-1"}, "witness.json", 4, 2, None)
+    'certify run F.rnn.json --x -1 --steps 2 --tmnu'
+    >>> replay_command("invariant", "F.rnn.json", {"x": "0", "registers": {}}, "w.json", 4, 2, "cert.json")
+    'certify recheck cert.json'
+    """
+    if kind == "prologue":
+        return f"certify run {weights} --x {witness['x']} --steps {t0} --tmnu"
+    if kind == "step" and "config" in witness:
+        return f"certify run {weights} --x {witness['x']} --start {witness_file} --steps {c} --tmnu"
+    if certificate:
+        return f"certify recheck {certificate}"
+    return f"certify check {weights} --all"
+
+
+def approx(text: str, digits: int = 4) -> str:
+    """A display copy of an exact number: ``digits`` significant digits, truncated toward zero, marked ≈
+    unless it is exact already. Never used as a claim; the exact text is always shown beside it.
+
+    >>> approx("1/4096"), approx("3"), approx("-7/3"), approx("1/1152921504606846976"), approx("0.5")
+    ('≈ 2.441e-4', '3', '≈ -2.333', '≈ 8.673e-19', '0.5')
+    """
+    q = parse_number(text)
+    if q == 0:
+        return "0"
+    a, sign = abs(q), "-" if q < 0 else ""
+    e = len(str(a.p)) - len(str(a.q))
+    while a < _pow10(e):
+        e -= 1
+    while a >= _pow10(e + 1):
+        e += 1
+    body = decimal(a, max(0, digits - 1 - e)) if -3 <= e <= 5 else decimal(a / _pow10(e), digits - 1)
+    body = body.rstrip("0").rstrip(".") if "." in body else body
+    shown = parse_number(body) * (1 if -3 <= e <= 5 else _pow10(e))
+    body = body if -3 <= e <= 5 else f"{body}e{e}"
+    return f"{sign}{body}" if shown == a else f"≈ {sign}{body}"
+
+
+def _pow10(e: int) -> fmpq:
+    return fmpq(10**e) if e >= 0 else fmpq(1, 10**-e)
