@@ -5,12 +5,11 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from certify.cli.app import console, progress
-from certify.cli.app import cli as group
+from certify.cli.app import cli, console
 from certify.rational import parse_number
 
 
-@group.command("precision")
+@cli.command("precision")
 @click.argument("weights", type=click.Path(dir_okay=False))
 @click.option("--steps", type=click.IntRange(1, 10**7), required=True, help="Runtime T (RNN steps).")
 @click.option("--eps", "eps_text", default=None,
@@ -33,8 +32,7 @@ def precision_cmd(weights: str, steps: int, eps_text: str | None, x_grid: int) -
 
     f = io.read(weights)
     eps = parse_number(eps_text, where="--eps") if eps_text is not None else None
-    with progress(0, "precision"):
-        rep = precision_report(f.network, steps, eps, x_grid, f.input.domain)
+    rep = precision_report(f.network, steps, eps, x_grid, f.input.domain)
     t = Table(title=f"{f.name or weights}: precision certificate up to T = {steps} "
                     f"(sha256 {f.network.sha256()[:12]}…)", show_header=False, title_justify="left")
     n = f.network.hidden_dim
