@@ -129,7 +129,8 @@ def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certific
         certificate_file=certificate_ref, verdict=verdict, simulation_checked=sim_checked, headline=text,
         note=str(cert.get("note", "")), counts=_counts(results), obligations=tuple(obligations),
         failures=tuple(failures), claims=tuple(claims), construction=construction,
-        precision=extras.precision(f) if options.extras else extras.NOT_REQUESTED,
+        precision=extras.precision(f, trajectory.times[-1] if trajectory.times else 0) if options.extras
+        else extras.NOT_REQUESTED,
         rates=rates if not options.extras else _with_certified(rates, f),
         trajectory=trajectory, sparsity=_sparsity(f), timings=seconds is not None, commands=tuple(cmds))
 
@@ -217,50 +218,79 @@ def sample_inputs(lo: fmpq, hi: fmpq, k: int) -> list[fmpq]:
     return [lo + (hi - lo) * fmpq(2 * i + 1, 2 * k) for i in range(k)]
 
 
-def _rollouts(f: RnnFile, o: ReportOptions) -> tuple[Rates, Trajectory]:
+@dataclass(frozen=True)
+class _Samples:
+    """Exact rollouts at the sample inputs: decimal copies of y_t at ``times``, and |y_T - f(x)| at ``at_t``."""
+
+    xs: tuple[fmpq, ...]
+    steps: int
+    times: tuple[int, ...]
+    values: tuple[tuple[str, ...], ...]
+    targets: tuple[str | None, ...]
+    errors: dict[int, list[tuple[fmpq, bool, fmpq]]]  # T -> (|y_T(x) - f(x)|, exact?, x) per sample input
+
+
+def _run_samples(f: RnnFile, o: ReportOptions, want: int, error_times: set[int]) -> _Samples:
     from certify.expr import approx_at, parse_function, value_at
 
     net = f.network
-    rate = _claimed(f.claims.get("rate"))
-    sim = f.simulation
-    want = max((p.T for p in rate), default=(sim.map.t0 + 30 * sim.map.c) if sim else 100)
     xs = sample_inputs(*f.input.domain, o.samples) if net.input_dim == 1 and net.output_dim >= 1 else []
     cap = min(o.max_steps, o.budget // max(1, len(xs) * net.hidden_dim))
     steps = max(0, min(want, cap))
-    target_text = str(f.claims["target"]) if "target" in f.claims else None
-    target = parse_function(target_text) if target_text is not None else None
+    target = parse_function(str(f.claims["target"])) if "target" in f.claims else None
     times = sample_times(steps, o.plot_points)
-    keep, rate_ts = set(times), {p.T for p in rate if steps >= p.T}
+    keep = set(times)
+    rate_ts = {T for T in error_times if steps >= T} if target is not None else set()
     values: list[tuple[str, ...]] = []
-    at_t: dict[int, list[tuple[fmpq, bool, fmpq]]] = {T: [] for T in rate_ts}
+    errors: dict[int, list[tuple[fmpq, bool, fmpq]]] = {T: [] for T in rate_ts}
     fx_text: list[str | None] = []
     for x in xs:
         fx = value_at(target, x) if target is not None else None
-        approx = None if fx is not None or target is None else parse_number(str(approx_at(target, x)))
-        fx_text.append(None if target is None else decimal(fx if fx is not None else approx, 12))
+        ref = fx if fx is not None or target is None else parse_number(str(approx_at(target, x)))
+        fx_text.append(None if ref is None else decimal(ref, 12))
         row = []
         for t, _, y in net.run([x], steps):
             if t in keep:
                 row.append(decimal(y[0], 12))
-            if t in rate_ts and target is not None:
-                ref = fx if fx is not None else approx
-                at_t[t].append((abs(y[0] - ref), fx is not None, x))
+            if t in rate_ts:
+                errors[t].append((abs(y[0] - ref), fx is not None, x))
         values.append(tuple(row))
-    measured = []
-    for T in sorted(at_t):
-        err, exact, x = max(at_t[T], key=lambda e: e[0])
-        all_exact = all(e[1] for e in at_t[T])
-        measured.append(RatePoint(T, to_string(err) if all_exact else decimal(err, 20), all_exact, to_string(x)))
+    return _Samples(tuple(xs), steps, tuple(times), tuple(values), tuple(fx_text), errors)
+
+
+def _largest(s: _Samples) -> list[RatePoint]:
+    out = []
+    for T in sorted(s.errors):
+        err, _, x = max(s.errors[T], key=lambda e: e[0])
+        exact = all(e[1] for e in s.errors[T])
+        out.append(RatePoint(T, to_string(err) if exact else decimal(err, 20), exact, to_string(x)))
+    return out
+
+
+def measured_errors(f: RnnFile, times: list[int], o: ReportOptions) -> list[RatePoint]:
+    """The largest error |y_T(x) - f(x)| over the sample inputs at each runtime T in ``times`` (within the
+    rollout budget; exact when every f(x) is rational). Lower bounds on the sup-norm error, not certificates."""
+    if "target" not in f.claims or not times:
+        return []
+    return _largest(_run_samples(f, o, max(times), set(times)))
+
+
+def _rollouts(f: RnnFile, o: ReportOptions) -> tuple[Rates, Trajectory]:
+    rate = _claimed(f.claims.get("rate"))
+    sim = f.simulation
+    want = max((p.T for p in rate), default=(sim.map.t0 + 30 * sim.map.c) if sim else 100)
+    s = _run_samples(f, o, want, {p.T for p in rate})
+    target_text = str(f.claims["target"]) if "target" in f.claims else None
     note = ""
-    beyond = [p.T for p in rate if steps < p.T]
+    beyond = [p.T for p in rate if s.steps < p.T]
     if beyond:
-        note = (f"errors were measured up to T = {steps} (the exact-rollout budget); claimed runtimes from "
+        note = (f"errors were measured up to T = {s.steps} (the exact-rollout budget); claimed runtimes from "
                 f"T = {beyond[0]} on were not sampled")
-    if rate and target is None:
+    if rate and target_text is None:
         note = "the file claims a rate table but names no target (claims.target): errors were not measured"
-    rates = Rates(target=target_text, claimed=tuple(rate), measured=tuple(measured),
-                  sample_inputs=tuple(to_string(x) for x in xs), note=note)
-    return rates, Trajectory(tuple(to_string(x) for x in xs), tuple(times), tuple(values), tuple(fx_text))
+    rates = Rates(target=target_text, claimed=tuple(rate), measured=tuple(_largest(s)),
+                  sample_inputs=tuple(to_string(x) for x in s.xs), note=note)
+    return rates, Trajectory(tuple(to_string(x) for x in s.xs), s.times, s.values, s.targets)
 
 
 def _claimed(v: Any) -> list[RatePoint]:

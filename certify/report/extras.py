@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from fractions import Fraction
 
-from certify.report.model import RatePoint, Section
+from certify.report.model import RatePoint, Section, Table
 from certify.rnn.io import RnnFile
 
 NOT_REQUESTED = Section("not computed", "not requested for this report")
@@ -25,12 +26,63 @@ def _module(name: str):
     return importlib.import_module(name)
 
 
-def precision(f: RnnFile) -> Section:
-    """The precision table of :mod:`certify.bounds.precision`, or "not computed" with the reason."""
+def precision(f: RnnFile, steps: int, x_grid: int = 9) -> Section:
+    """The precision table of :mod:`certify.bounds.precision` up to ``steps``, or "not computed" and why.
+
+    Float bounds from that module are shown rounded *up* (:func:`up`), so a displayed bound is never
+    below the certified one.
+    """
     mod = _module("certify.bounds.precision")
     if mod is None:
         return Section("not computed", "this version of certify has no precision analysis (certify.bounds.precision)")
-    return Section("not computed", "certify.bounds.precision exists but the report does not read it yet")
+    if steps < 1:
+        return Section("not computed", "no runtime to analyse")
+    rep = mod.precision_report(f.network, steps, None, x_grid, f.input.domain)
+    never = getattr(mod, "NEVER", None)
+    n = f.network.hidden_dim
+    if not rep.exact_units:
+        head = f"No unit of {n} is independent of x; the float bounds cover every unit"
+    elif rep.identical_bits == never:
+        head = (f"{rep.exact_units} of {n} units do not depend on x; one of their values is not dyadic (first at "
+                f"t = {rep.identical_peak[0]}, unit {rep.identical_peak[1]}), so no binary float format computes "
+                "them identically")
+    else:
+        head = (f"{rep.exact_units} of {n} units do not depend on x; a float run computes them identically up to "
+                f"T = {steps} with {rep.identical_bits} bits (widest row at t = {rep.identical_peak[0]}, unit "
+                f"{rep.identical_peak[1]})")
+    rows = []
+    for bits, name in ((24, "float32"), (53, "float64")):
+        until = rep.identical_until.get(bits, 0)
+        dev = rep.deviation.get(bits)
+        rows.append((name, str(bits), f"t ≤ {until}" if until < steps else f"all T ≤ {steps}",
+                     f"≤ {up(dev)} for t ≤ {until}" if until and dev is not None else "—"))
+    return Section("computed", f"{head}. Runtime analysed: T = {steps}; output bound on {x_grid} inputs.",
+                   Table(("format", "bits", "x-independent units identical", "|y_float − y_exact|"), tuple(rows)))
+
+
+def up(x: float, digits: int = 3) -> str:
+    """A nonnegative float bound as decimal text rounded up to ``digits`` significant digits (never below x).
+
+    >>> up(1.684850176042492e-16), up(0.0), up(2170.18625870464), up(float("inf"))
+    ('1.69e-16', '0', '2.18e3', 'inf')
+    """
+    if x != x or x == float("inf"):
+        return "inf"
+    q = Fraction(x)
+    if q <= 0:
+        return "0"
+    e = len(str(q.numerator)) - len(str(q.denominator))
+    while q < Fraction(10) ** e:
+        e -= 1
+    while q >= Fraction(10) ** (e + 1):
+        e += 1
+    scale = Fraction(10) ** (e - digits + 1)
+    m = -((-q) // scale)  # ceiling
+    if m == 10**digits:
+        m, e = m // 10, e + 1
+    text = str(m)
+    mant = text[0] + ("." + text[1:].rstrip("0") if text[1:].rstrip("0") else "")
+    return f"{mant}e{e}" if e else mant
 
 
 def certified_rates(f: RnnFile) -> tuple[Section, tuple[RatePoint, ...]]:

@@ -30,7 +30,7 @@ def _num(text: str) -> str:
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out = ["| " + " | ".join(_cell(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return out + [""]
 
@@ -67,7 +67,7 @@ def render(r: Report, images: dict[str, str]) -> str:
     if c is not None:
         rows = [["hidden dimension", str(c.hidden_dim)],
                 ["input / output dimension", f"{c.input_dim} / {c.output_dim}"],
-                ["largest \\|weight\\|", f"{_num(c.weight_abs_max)} at `{c.weight_abs_at}`"],
+                ["largest |weight|", f"{_num(c.weight_abs_max)} at `{c.weight_abs_at}`"],
                 ["largest bit size", f"{c.weight_bits_max} bits (`{c.weight_bits_at}`)"],
                 ["nonzero weights", f"{c.nonzeros} ({c.nonzeros_hh} in W_hh), {c.distinct_weights} distinct values"],
                 ["input", f"{c.input_kind}: x ∈ [{c.input_domain[0]}, {c.input_domain[1]}]"]]

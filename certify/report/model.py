@@ -220,7 +220,7 @@ class Report:
         return self.verdict.exit_code
 
     def to_json(self) -> dict[str, Any]:
-        return _encode(self) | {"format": FORMAT}
+        return {"format": FORMAT} | _encode(self)
 
     @staticmethod
     def from_json(doc: Any) -> Report:

@@ -1,0 +1,89 @@
+"""`certify gate`: check every construction in [tool.certify]; fail CI when one is not proved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from certify.cli.app import cli, console, err_console
+
+
+@cli.command("gate")
+@click.argument("names", nargs=-1)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="pyproject.toml (its [tool.certify] table) or certify.toml. Default: the nearest certify.toml, "
+                   "or pyproject.toml with [tool.certify], from the current folder up.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+              help="Constructions checked in parallel (worker processes). Default: the configuration's jobs.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False),
+              help="Also write JUnit XML here: one test suite per construction, one test case per check group, "
+                   "failures naming the failing obligation or bound.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (certify.gate/1) instead of tables.")
+def gate_cmd(names: tuple[str, ...], config_path: str | None, jobs: int | None, junit_path: str | None,
+             as_json: bool) -> int:
+    """Check every configured construction (or only NAMES): a fresh certify check of its weights, its
+    baseline certificate (present, PROVED, not stale), its thresholds, and no regression against the
+    baseline.
+
+    \b
+    Configuration (pyproject.toml; docs/ci.md has the full reference):
+      [tool.certify]
+      weights = ["proofs/*/*.rnn.json"]        weight files or globs
+      baseline = "{dir}/certificate.json"      each file's baseline certificate
+      [tool.certify.construction.squaring]
+      hidden_dim_max = 45                      thresholds: hidden_dim_max, weight_abs_max,
+      error = [{T = 126, E = "1/2^60"}]        weight_bits_max, nonzeros_max, error ...
+
+    Exit code: 0 everything PROVED, 10 something REFUTED (a failed obligation, a stale or missing
+    certificate, a threshold or regression failure), 20 something UNKNOWN (nothing refuted), 2 bad
+    configuration or input. The last line is RESULT: ...
+    """
+    from certify import config as cfgmod
+    from certify.errors import InputError
+    from certify.gate import run_gate, summary_json
+    from certify.report.junit import to_junit
+
+    path = Path(config_path) if config_path else cfgmod.find(Path.cwd())
+    cfg = cfgmod.load(path)
+    if names:
+        unknown = sorted(set(names) - {t.name for t in cfg.targets})
+        if unknown:
+            raise InputError(f"no construction named {unknown[0]!r} in {path} (configured: "
+                             f"{', '.join(t.name for t in cfg.targets)})")
+        cfg = cfgmod.GateConfig(cfg.source, tuple(t for t in cfg.targets if t.name in names), cfg.timeout, cfg.jobs,
+                                cfg.require_simulation, cfg.recheck)
+    with err_console.status(f"gate: checking {len(cfg.targets)} constructions", spinner="line"):
+        result = run_gate(cfg, jobs)
+    if junit_path:
+        Path(junit_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(junit_path).write_text(to_junit(result))
+    if as_json:
+        console.print_json(json.dumps(summary_json(result)))
+    else:
+        _summary(result)
+        if junit_path:
+            console.print(f"junit: {junit_path}")
+    console.print(result.result_line())
+    return result.exit_code
+
+
+def _summary(result) -> None:
+    from certify.gate import shown
+
+    t = Table(title=f"certify gate ({shown(Path(result.config))}): {len(result.outcomes)} constructions in "
+                    f"{result.seconds:.1f} s", title_justify="left")
+    for col, justify in (("construction", "left"), ("verdict", "left"), ("checks passed", "right"),
+                         ("failing", "left"), ("time", "right")):
+        t.add_column(col, justify=justify)
+    for o in result.outcomes:
+        bad = [c for c in o.checks if c.failed]
+        t.add_row(o.name, o.verdict.value, f"{len(o.checks) - len(bad)} of {len(o.checks)}",
+                  ", ".join(f"{c.group} ({c.verdict.value})" for c in bad) or "—", f"{o.seconds:.1f} s")
+    console.print(t)
+    for o in result.outcomes:
+        for c in o.checks:
+            if c.failed:
+                console.print(f"{o.name} / {c.group}: {c.verdict.value}: {c.message}")

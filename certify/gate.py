@@ -1,0 +1,315 @@
+"""``certify gate``: check every configured construction and fail when anything is not proved.
+
+Per construction (a :class:`~certify.config.Target`) the gate makes one :class:`Check` per group,
+each with a three-valued verdict:
+
+* ``static``, ``invariant``, ``prologue``, ``step`` — a fresh ``certify check`` of the weights; the
+  group fails with the ids of its obligations that are not PROVED (``simulation`` fails when the
+  file has no simulation block and the configuration requires one);
+* ``certificate`` — the baseline certificate exists, is PROVED and is *fresh*: its sha256 is the
+  weights' sha256 (a weight changed without regenerating makes it stale → REFUTED);
+* ``thresholds`` — measured static bounds (exact) against the configured ``*_max`` values, and the
+  certified sup error at runtime T against ``error`` (not certified below the threshold → UNKNOWN;
+  an exact error at a sample input above it → REFUTED);
+* ``regression`` — measured bounds against the baseline's (from the baseline's weight file when it
+  is the certified one, else from the baseline certificate's static evidence), and obligations
+  PROVED in the baseline that are not PROVED now.
+
+The gate's verdict is the worst of all checks; its exit code is that verdict's (DESIGN §8).
+
+>>> from certify.verdict import Verdict
+>>> Check("squaring", "step", Verdict.PROVED, "2 PROVED").failed
+False
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from flint import fmpq
+
+from certify.bounds.static import weight_stats
+from certify.config import INT_THRESHOLDS, GateConfig, Target
+from certify.errors import InputError
+from certify.prove import certificate as certmod
+from certify.rational import parse_number, to_string
+from certify.rnn import io
+from certify.verdict import Verdict, combine
+
+GROUPS = ("simulation", "static", "invariant", "prologue", "step", "certificate", "thresholds", "regression")
+#: metric -> (static claim key in certificates, what it is)
+METRICS = {"hidden_dim": ("hidden_dim_max", "hidden dimension"),
+           "weight_abs": ("weight_abs_max", "largest |weight|"),
+           "weight_bits": ("weight_bits_max", "largest bit size of a weight"),
+           "nonzeros": ("nonzeros_max", "number of nonzero weights"),
+           "distinct_weights": ("distinct_weights_max", "number of distinct weights")}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One group of one construction: a JUnit test case. ``failures`` name each failing case."""
+
+    construction: str
+    group: str
+    verdict: Verdict
+    message: str
+    failures: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict is not Verdict.PROVED
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything the gate found about one construction."""
+
+    name: str
+    weights: str
+    sha256: str
+    checks: tuple[Check, ...]
+    seconds: float
+
+    @property
+    def verdict(self) -> Verdict:
+        return combine(c.verdict for c in self.checks)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    config: str
+    outcomes: tuple[Outcome, ...]
+    seconds: float
+
+    @property
+    def verdict(self) -> Verdict:
+        return combine(o.verdict for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
+
+    def result_line(self) -> str:
+        """``RESULT: PROVED|REFUTED|UNKNOWN gate: ...`` naming every failing construction and group."""
+        n = len(self.outcomes)
+        bad = [o for o in self.outcomes if o.verdict is not Verdict.PROVED]
+        if not bad:
+            checks = sum(len(o.checks) for o in self.outcomes)
+            return f"RESULT: PROVED gate: {n} construction{'s' * (n != 1)}, {checks} checks passed"
+        what = "; ".join(f"{o.name}: " + ", ".join(f"{c.group} {c.verdict.value}" for c in o.checks if c.failed)
+                         for o in bad)
+        return f"RESULT: {self.verdict.value} gate: {len(bad)} of {n} constructions failed ({what})"
+
+
+def run_gate(cfg: GateConfig, jobs: int | None = None) -> GateResult:
+    """Check every target of ``cfg`` (``jobs`` in parallel; default: the configuration's ``jobs``)."""
+    t0 = time.perf_counter()
+    jobs = cfg.jobs if jobs is None else jobs
+    args = [(t, cfg.timeout, cfg.require_simulation, cfg.recheck) for t in cfg.targets]
+    if jobs > 1 and len(args) > 1:
+        with ProcessPoolExecutor(min(jobs, len(args))) as pool:
+            outcomes = list(pool.map(_gate_star, args))
+    else:
+        outcomes = [gate_one(*a) for a in args]
+    return GateResult(str(cfg.source), tuple(outcomes), time.perf_counter() - t0)
+
+
+def _gate_star(a: tuple) -> Outcome:
+    return gate_one(*a)
+
+
+def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool) -> Outcome:
+    """All checks of one construction."""
+    from certify.prove.checker import Options, check
+
+    start = time.perf_counter()
+    f = io.read(t.weights)
+    cert = check(f, Options(timeout=timeout, weights_name=t.weights.name))
+    secs = cert.timings_json()["seconds"]
+    checks: list[Check] = []
+    if not cert.simulation_checked:
+        v = Verdict.UNKNOWN if require_simulation else Verdict.PROVED
+        checks.append(Check(t.name, "simulation", v, "the file has no simulation block: its steps are not proved"
+                            + ("" if require_simulation else " (not required)"), ("simulation",) if
+                            require_simulation else ()))
+    for kind in ("static", "invariant", "prologue", "step"):
+        rs = [r for r in cert.results if r.kind == kind]
+        if not rs:
+            continue
+        bad = [r for r in rs if r.verdict is not Verdict.PROVED]
+        v = combine(r.verdict for r in rs)
+        msg = f"{len(rs)} PROVED" if not bad else "; ".join(f"{r.id} {r.verdict.value}: {r.reason}" for r in bad)
+        checks.append(Check(t.name, kind, v, msg, tuple(r.id for r in bad), sum(secs.get(r.id, 0.0) for r in rs)))
+    fresh = {r.id: r.verdict for r in cert.results}
+    checks.append(_certificate(t, f.network.sha256(), recheck))
+    checks.append(_thresholds(t, f))
+    checks.append(_regression(t, f, fresh))
+    return Outcome(t.name, shown(t.weights), f.network.sha256(), tuple(checks), time.perf_counter() - start)
+
+
+def shown(p: Path) -> str:
+    """A path for messages: relative to the working directory when it is below it."""
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+# --- the baseline certificate ----------------------------------------------------------------------------------
+def _baseline(t: Target) -> dict | None:
+    if not t.baseline.is_file():
+        return None
+    return certmod.read(t.baseline)
+
+
+def _certificate(t: Target, sha: str, recheck: bool) -> Check:
+    t0 = time.perf_counter()
+    base = _baseline(t)
+    if base is None:
+        return Check(t.name, "certificate", Verdict.REFUTED,
+                     f"no baseline certificate at {shown(t.baseline)}: run certify check {shown(t.weights)} "
+                     f"--certificate {shown(t.baseline)}", ("missing certificate",))
+    got = base.get("weights", {}).get("sha256")
+    if got != sha:
+        return Check(t.name, "certificate", Verdict.REFUTED,
+                     f"stale: {shown(t.baseline)} certifies weights with sha256 {str(got)[:16]}…, but "
+                     f"{shown(t.weights)} has sha256 {sha[:16]}… (the weights changed without regenerating the "
+                     "certificate)",
+                     ("stale certificate",), time.perf_counter() - t0)
+    verdict = Verdict(base.get("verdict", "UNKNOWN")) if base.get("verdict") in {v.value for v in Verdict} else \
+        Verdict.UNKNOWN
+    if verdict is not Verdict.PROVED:
+        return Check(t.name, "certificate", verdict, f"the baseline certificate {shown(t.baseline)} is {verdict.value}",
+                     ("baseline verdict",), time.perf_counter() - t0)
+    if recheck:
+        from certify.prove.recheck import RecheckError
+        from certify.prove.recheck import recheck as run_recheck
+
+        try:
+            rep = run_recheck(t.baseline)
+        except RecheckError as err:
+            raise InputError(str(err)) from None
+        if not rep.ok:
+            return Check(t.name, "certificate", Verdict.REFUTED, "the independent re-check disagrees: "
+                         + "; ".join(rep.problems[:3]), ("recheck",), time.perf_counter() - t0)
+    return Check(t.name, "certificate", Verdict.PROVED,
+                 f"{shown(t.baseline)} is fresh (sha256 {sha[:16]}…) and PROVED" + (", re-checked" if recheck else ""),
+                 seconds=time.perf_counter() - t0)
+
+
+# --- thresholds and regressions --------------------------------------------------------------------------------
+def measure(f: io.RnnFile) -> dict[str, fmpq]:
+    """The gate's metrics of a network, exactly."""
+    st = weight_stats(f.network)
+    return {"hidden_dim": fmpq(st.hidden_dim), "weight_abs": st.max_abs, "weight_bits": fmpq(st.max_bits),
+            "nonzeros": fmpq(st.nonzeros), "distinct_weights": fmpq(st.distinct)}
+
+
+def _thresholds(t: Target, f: io.RnnFile) -> Check:
+    t0 = time.perf_counter()
+    th = t.thresholds
+    got = measure(f)
+    fails, names, verdicts, passed = [], [], [], 0
+    limits = {k.removesuffix("_max"): getattr(th, k) for k in INT_THRESHOLDS} | {"weight_abs": th.weight_abs_max}
+    for metric, limit in limits.items():
+        if limit is None:
+            continue
+        key = METRICS[metric][0]
+        if got[metric] <= limit:
+            passed += 1
+            continue
+        verdicts.append(Verdict.REFUTED)
+        names.append(key)
+        fails.append(f"{key} <= {to_string(fmpq(limit))} fails: the {METRICS[metric][1]} is {to_string(got[metric])}")
+    for T, E in th.error:
+        v, why = _error_threshold(f, T, E)
+        if v is Verdict.PROVED:
+            passed += 1
+            continue
+        verdicts.append(v)
+        names.append(f"error[T={T}]")
+        fails.append(f"error at T={T} <= {to_string(E)} {'fails' if v is Verdict.REFUTED else 'is not proved'}: "
+                     f"{why}")
+    if not fails:
+        return Check(t.name, "thresholds", Verdict.PROVED, f"{passed} thresholds met" if passed else
+                     "no thresholds configured", seconds=time.perf_counter() - t0)
+    return Check(t.name, "thresholds", combine(verdicts), "; ".join(fails), tuple(names), time.perf_counter() - t0)
+
+
+def _error_threshold(f: io.RnnFile, T: int, E: fmpq) -> tuple[Verdict, str]:
+    """Certified sup error at T against E: PROVED if certified <= E; REFUTED if an exact error at a sample input
+    exceeds E; otherwise UNKNOWN (the certified bound, if any, is not below the threshold)."""
+    from certify.report import extras
+    from certify.report.collect import ReportOptions, measured_errors
+
+    section, points = extras.certified_rates(f)
+    applicable = [p for p in points if p.T <= T]
+    if applicable:
+        bound = parse_number(applicable[-1].E)
+        if bound <= E:
+            return Verdict.PROVED, ""
+        why = f"the certified bound for T >= {applicable[-1].T} is {applicable[-1].E}"
+    else:
+        why = f"no certified error bound at T={T} ({section.reason or 'certify.bounds.rates has none'})"
+    for p in measured_errors(f, [T], ReportOptions()):
+        if p.exact and parse_number(p.E) > E:
+            return Verdict.REFUTED, f"the exact error at x = {p.at} is {p.E}"
+    return Verdict.UNKNOWN, why
+
+
+def _baseline_metrics(t: Target) -> tuple[dict[str, fmpq], str]:
+    base = _baseline(t)
+    if base is None:
+        return {}, ""
+    wfile = t.baseline.parent / str(base.get("weights", {}).get("file", ""))
+    if wfile.is_file():
+        try:
+            bf = io.read(wfile)
+        except InputError:
+            bf = None
+        if bf is not None and bf.network.sha256() == base["weights"].get("sha256"):
+            return measure(bf), f"the baseline weights {shown(wfile)}"
+    out = {}
+    for r in base.get("results", []):
+        for metric, (key, _) in METRICS.items():
+            if r.get("id") == f"static[{key}]":
+                text = str(r.get("evidence", {}).get("measured", "")).split(" ")[0]
+                with contextlib.suppress(InputError):
+                    out[metric] = parse_number(text)
+    return out, f"the static evidence of {shown(t.baseline)}"
+
+
+def _regression(t: Target, f: io.RnnFile, fresh: dict[str, Verdict]) -> Check:
+    t0 = time.perf_counter()
+    base_metrics, source = _baseline_metrics(t)
+    base = _baseline(t)
+    fails, names = [], []
+    now = measure(f)
+    for metric, old in base_metrics.items():
+        if now[metric] > old:
+            fails.append(f"{METRICS[metric][1]} regressed: {to_string(now[metric])} > {to_string(old)} in {source}")
+            names.append(metric)
+    for r in (base or {}).get("results", []):
+        if r.get("verdict") == "PROVED" and r.get("id") in fresh and fresh[r["id"]] is not Verdict.PROVED:
+            fails.append(f"{r['id']} was PROVED in the baseline, now {fresh[r['id']].value}")
+            names.append(r["id"])
+    if fails:
+        v = Verdict.UNKNOWN if all(fresh.get(n) is Verdict.UNKNOWN for n in names) else Verdict.REFUTED
+        return Check(t.name, "regression", v, "; ".join(fails), tuple(names), time.perf_counter() - t0)
+    what = f"no bound regressed against {source}" if base_metrics else "no baseline bounds to compare"
+    return Check(t.name, "regression", Verdict.PROVED, what, seconds=time.perf_counter() - t0)
+
+
+def summary_json(r: GateResult) -> dict:
+    """The gate's result as JSON (for ``certify gate --json``)."""
+    return {"format": "certify.gate/1", "config": r.config, "verdict": r.verdict.value, "exit_code": r.exit_code,
+            "constructions": [{"name": o.name, "weights": o.weights, "sha256": o.sha256, "verdict": o.verdict.value,
+                               "checks": [{"group": c.group, "verdict": c.verdict.value, "message": c.message,
+                                           "failures": list(c.failures)} for c in o.checks]} for o in r.outcomes],
+            "result": r.result_line()}
+
