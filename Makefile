@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint proofs clean
+.PHONY: demo test lint proofs gate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-## demo: compile the progressive-squaring construction, show it, and run it exactly
+## demo: compile the progressive-squaring construction, show it, run it exactly, prove it and write its report
 demo: $(VENV)/.installed
 	@mkdir -p build
 	$(BIN)/certify compile example:squaring -o build/squaring.rnn.json
 	$(BIN)/certify info build/squaring.rnn.json
 	@echo "Round m's output f_m(|x|) appears at TMNU step m+2; the claimed bound is 4^-(m+1):"
 	$(BIN)/certify run build/squaring.rnn.json --x 1/3 --steps 70 --exact --tmnu --samples 20
+	$(BIN)/certify report build/squaring.rnn.json -o build/squaring-report.html
+	@echo "proof report: $(CURDIR)/build/squaring-report.html"
 
 ## test: lint, then the whole test suite (unit, property, golden, CLI, soundness, doctests)
 test: $(VENV)/.installed-test
@@ -31,10 +33,15 @@ test: $(VENV)/.installed-test
 	@$(BIN)/python -m pytest; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
-## proofs: regenerate proofs/<construction>/ (weights, certificate, SMT-LIB) and re-check them independently
+## proofs: regenerate proofs/<construction>/ (weights, certificate, SMT-LIB) and reports/<construction>.{html,md,json},
+## and re-check the certificates independently
 proofs: $(VENV)/.installed-test
-	$(BIN)/python scripts/make_proofs.py --out proofs
+	$(BIN)/python scripts/make_proofs.py --out proofs --reports reports
 	$(BIN)/certify recheck proofs/*/certificate.json
+
+## gate: certify gate over everything in proofs/ ([tool.certify] in pyproject.toml); JUnit XML in artifacts/
+gate: $(VENV)/.installed
+	$(BIN)/certify gate --junit artifacts/gate-junit.xml
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check certify tests benchmarks scripts

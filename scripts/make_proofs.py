@@ -1,9 +1,11 @@
-"""Regenerate proofs/<name>/ for every bundled construction: weight file, certificate, SMT-LIB files.
+"""Regenerate proofs/<name>/ for every bundled construction: weight file, certificate, SMT-LIB files,
+and its proof report reports/<name>.{html,md,json} (with the Markdown's SVG plots beside it).
 
-    python scripts/make_proofs.py [--out proofs] [NAME ...]
+    python scripts/make_proofs.py [--out proofs] [--reports reports | --no-reports] [NAME ...]
 
 Deterministic: running it twice gives byte-identical files (timings go to *.timings.json, which
-are not committed). CI regenerates into a temporary folder and fails if anything differs.
+are not committed, and reports leave them out). CI regenerates into a temporary folder and fails
+if anything differs (tests/golden/test_proofs_fresh.py).
 """
 
 from __future__ import annotations
@@ -32,16 +34,43 @@ def make(name: str, out: Path) -> tuple[str, float]:
     return cert.verdict.value, time.perf_counter() - t
 
 
+def make_report(name: str, proofs: Path, reports: Path, label: str = "proofs") -> list[Path]:
+    """Write reports/<name>.{html,md,json} from proofs/<name>/ (as committed: no timings). ``label`` is how the
+    report names the proofs folder, so that a report regenerated elsewhere is byte-identical."""
+    from certify.prove.certificate import read as read_certificate
+    from certify.report import files
+    from certify.report.collect import ReportOptions, build_report
+
+    folder = proofs / name
+    f = io.read(folder / f"{name}.rnn.json")
+    report = build_report(f, read_certificate(folder / "certificate.json"),
+                          weights_ref=f"{label}/{name}/{name}.rnn.json",
+                          certificate_ref=f"{label}/{name}/certificate.json", timings=None,
+                          options=ReportOptions(witness_prefix=f"reports/{name}.witness"))
+    for old in [*reports.glob(f"{name}-*.svg"), *reports.glob(f"{name}.witness*.json")]:
+        old.unlink()  # plots and witnesses of an earlier version
+    written = []
+    for suffix in files.SUFFIXES:
+        written += files.write(report, reports / f"{name}{suffix}")
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", default=sorted(BUNDLED))
     ap.add_argument("--out", type=Path, default=Path("proofs"))
+    ap.add_argument("--reports", type=Path, default=Path("reports"), help="where the reports go")
+    ap.add_argument("--no-reports", action="store_true", help="regenerate proofs/ only")
     args = ap.parse_args(argv)
     worst = 0
     for name in args.names:
         verdict, seconds = make(name, args.out)
         print(f"{name}: {verdict} in {seconds:.1f} s -> {args.out / name}")
         worst = max(worst, 0 if verdict == "PROVED" else 1)
+        if not args.no_reports:
+            t = time.perf_counter()
+            written = make_report(name, args.out, args.reports)
+            print(f"{name}: report in {time.perf_counter() - t:.1f} s -> {', '.join(str(p) for p in written)}")
     return worst
 
 

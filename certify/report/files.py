@@ -36,14 +36,13 @@ def to_json_text(r: Report) -> str:
     return dumps(r.to_json())
 
 
-def witness_files(r: Report) -> dict[Path, str]:
-    """The witness of each failure, as the JSON file its replay command names (a path relative to the
-    working directory; :class:`~certify.report.collect.ReportOptions` puts it beside the report)."""
+def witness_files(r: Report) -> dict[str, str]:
+    """The witness of each failure by the file name its replay command gives (``--start NAME``); the
+    command names it as seen from the working directory, :func:`write` puts it beside the report."""
     files = {}
     for f in r.failures:
         if f.witness and f.replay and "--start " in f.replay:
-            name = f.replay.split("--start ", 1)[1].split()[0]
-            files[Path(name)] = dumps(f.witness)
+            files[f.replay.split("--start ", 1)[1].split()[0]] = dumps(f.witness)
     return files
 
 
@@ -69,7 +68,8 @@ def write(r: Report, out: Path) -> list[Path]:
             written.append(p)
         out.write_text(markdown.render(r, images))
         written.insert(0, out)
-    for p, text in witness_files(r).items():
+    for name, text in witness_files(r).items():
+        p = out.parent / Path(name).name
         p.write_text(text)
         written.append(p)
     return written

@@ -1,9 +1,17 @@
-"""CI's staleness gate: proofs/ must be exactly what `make proofs` produces now, and must re-check."""
+"""CI's staleness gate: proofs/ and reports/ must be exactly what `make proofs` produces now, and the
+certificates must re-check.
+
+Reports are compared byte for byte. Only their SVG plots depend on matplotlib's version: when the
+committed HTML was made with another matplotlib (its ``<meta name="generator">``), the SVG markup
+is masked and everything else is still compared exactly (the plotted data is in the JSON report).
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +21,7 @@ from certify.prove.recheck import recheck
 
 ROOT = Path(__file__).resolve().parents[2]
 PROOFS = ROOT / "proofs"
+REPORTS = ROOT / "reports"
 
 
 def _make_proofs():
@@ -45,6 +54,58 @@ def test_committed_proofs_are_fresh(name: str, tmp_path: Path) -> None:
     assert _without_tools(fresh / "certificate.json") == _without_tools(committed / "certificate.json"), \
         f"proofs/{name}/certificate.json {stale}"
     assert _smt(fresh) == _smt(committed), f"proofs/{name}/smt {stale}"
+    reports = tmp_path / "reports"
+    _make_proofs().make_report(name, tmp_path, reports)
+    problems = report_differences(name, REPORTS, reports)
+    assert not problems, "; ".join(problems) + ": run `make proofs` and commit reports/"
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+_GENERATOR = re.compile(r'<meta name="generator" content="([^"]*)">')
+
+
+def _report_files(folder: Path, name: str) -> dict[str, Path]:
+    pats = [f"{name}.html", f"{name}.md", f"{name}.json", f"{name}-*.svg", f"{name}.witness*.json"]
+    return {p.name: p for pat in pats for p in folder.glob(pat)}
+
+
+def report_differences(name: str, committed: Path, fresh: Path) -> list[str]:
+    """Every way the committed report of ``name`` differs from a fresh one (empty: fresh)."""
+    have, want = _report_files(committed, name), _report_files(fresh, name)
+    problems = [f"reports/{n} is missing" for n in sorted(set(want) - set(have))]
+    problems += [f"reports/{n} is left over" for n in sorted(set(have) - set(want))]
+    html = have.get(f"{name}.html")
+    old_gen = _GENERATOR.search(html.read_text()) if html else None
+    new_gen = _GENERATOR.search(want[f"{name}.html"].read_text())
+    same_plots = bool(old_gen and new_gen and old_gen.group(1) == new_gen.group(1))
+    for n in sorted(set(want) & set(have)):
+        a, b = have[n].read_text(), want[n].read_text()
+        if not same_plots and n.endswith((".svg", ".html")):
+            a, b = _SVG.sub("<svg/>", _GENERATOR.sub("", a)), _SVG.sub("<svg/>", _GENERATOR.sub("", b))
+        if a != b:
+            problems.append(f"reports/{n} is stale")
+    return problems
+
+
+def test_no_orphan_reports() -> None:
+    """Every file in reports/ belongs to a bundled construction."""
+    known = {n for name in BUNDLED for n in _report_files(REPORTS, name)} | {"README.md"}
+    orphans = sorted(p.name for p in REPORTS.iterdir() if p.name not in known)
+    assert not orphans, f"reports/ has files of no bundled construction: {orphans}"
+
+
+def test_a_tampered_report_is_stale(tmp_path: Path) -> None:
+    """Planted bug: a committed report whose verdict line was edited, or whose plot is gone, is caught."""
+    name = "squaring"
+    committed = tmp_path / "committed"
+    shutil.copytree(REPORTS, committed)
+    html = committed / f"{name}.html"
+    html.write_text(html.read_text().replace("Every step of this network", "Every step of that network"))
+    (committed / f"{name}-rate.svg").unlink()
+    problems = report_differences(name, committed, REPORTS)
+    assert f"reports/{name}.html is stale" in problems
+    assert f"reports/{name}-rate.svg is missing" in problems
+    assert report_differences(name, REPORTS, REPORTS) == []
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
