@@ -47,7 +47,7 @@ class Section:
     """An optional analysis: ``status`` is ``computed`` or ``not computed`` (with the reason why)."""
 
     status: str = "not computed"
-    reason: str = ""
+    reason: str = "not requested for this report"
     table: Table = Table()
 
     def to_json(self) -> dict[str, Any]:
