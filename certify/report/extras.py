@@ -37,6 +37,9 @@ def precision(f: RnnFile, steps: int, x_grid: int = 9) -> Section:
         return Section("not computed", "this version of certify has no precision analysis (certify.bounds.precision)")
     if steps < 1:
         return Section("not computed", "no runtime to analyse")
+    if f.network.input_dim != 1:
+        return Section("not computed", f"the precision analysis takes one constant input; this network has "
+                                       f"input_dim={f.network.input_dim}")
     rep = mod.precision_report(f.network, steps, None, x_grid, f.input.domain)
     never = getattr(mod, "NEVER", None)
     n = f.network.hidden_dim

@@ -20,6 +20,7 @@ import json
 from html import escape
 
 from certify import __version__
+from certify.report import words
 from certify.report.model import Report, Section
 from certify.report.plots import CAPTIONS
 from certify.report.words import approx
@@ -206,8 +207,7 @@ def _provenance(r: Report) -> str:
 
 def render(r: Report, plots: dict[str, str], generator: str = "") -> str:
     """The whole page. ``plots`` maps plot names to inline SVG (see :func:`certify.report.plots.all_plots`)."""
-    badge = r.verdict.value + ("" if r.simulation_checked or r.verdict is not Verdict.PROVED else
-                               " (static claims only)")
+    badge = words.badge(r.verdict, r.simulation_checked, len(r.obligations))
     gen = generator or f"certify {__version__}"
     head = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'

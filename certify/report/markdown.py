@@ -4,9 +4,9 @@
 >>> from certify.verdict import Verdict
 >>> md = render(Report(name="demo", weights_file="demo.rnn.json", weights_sha256="ab" * 32,
 ...                    certificate_file=None, verdict=Verdict.PROVED, simulation_checked=False,
-...                    headline="Only the 1 static claim was checked, and it holds."), images={})
+...                    headline="Nothing was proved: no simulation block and no static claims."), images={})
 >>> md.splitlines()[0], md.splitlines()[2]
-('# demo — certify proof report', '**PROVED (static claims only).** Only the 1 static claim was checked, and it holds.')
+('# demo — certify proof report', '**NOTHING TO PROVE.** Nothing was proved: no simulation block and no static claims.')
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 
 from certify import __version__
+from certify.report import words
 from certify.report.model import Report, Section
 from certify.report.plots import CAPTIONS
 from certify.report.words import approx
-from certify.verdict import Verdict
 
 
 def _cell(v: object) -> str:
@@ -49,8 +49,7 @@ def _image(name: str, images: dict[str, str]) -> list[str]:
 
 def render(r: Report, images: dict[str, str]) -> str:
     """The Markdown text; ``images`` maps plot names to the relative file names of their SVGs."""
-    badge = r.verdict.value + ("" if r.simulation_checked or r.verdict is not Verdict.PROVED else
-                               " (static claims only)")
+    badge = words.badge(r.verdict, r.simulation_checked, len(r.obligations))
     out = [f"# {r.name} — certify proof report", "", f"**{badge}.** {r.headline}", "",
            f"Weights `{r.weights_file}` (sha256 `{r.weights_sha256[:16]}…`)"
            + (f", certificate `{r.certificate_file}`." if r.certificate_file else "."), ""]

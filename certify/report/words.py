@@ -52,6 +52,19 @@ def headline(verdict: Verdict, simulation_checked: bool, counts: dict[str, int],
             f"{'is' if bad == 1 else 'are'} UNKNOWN ({first}); none is refuted.")
 
 
+def badge(verdict: Verdict, simulation_checked: bool, results: int) -> str:
+    """The verdict as the page's badge: never a bare PROVED for a vacuous or static-only certificate.
+
+    >>> badge(Verdict.PROVED, True, 16), badge(Verdict.PROVED, False, 2), badge(Verdict.PROVED, False, 0)
+    ('PROVED', 'PROVED (static claims only)', 'NOTHING TO PROVE')
+    >>> badge(Verdict.REFUTED, False, 2)
+    'REFUTED'
+    """
+    if verdict is not Verdict.PROVED or simulation_checked:
+        return verdict.value
+    return "PROVED (static claims only)" if results else "NOTHING TO PROVE"
+
+
 def replay_command(kind: str, weights: str, witness: dict, witness_file: str, c: int, t0: int,
                    certificate: str | None) -> str:
     """The shell command that replays a witness.
