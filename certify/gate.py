@@ -146,9 +146,10 @@ def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool)
         msg = f"{len(rs)} PROVED" if not bad else "; ".join(f"{r.id} {r.verdict.value}: {r.reason}" for r in bad)
         checks.append(Check(t.name, kind, v, msg, tuple(r.id for r in bad), sum(secs.get(r.id, 0.0) for r in rs)))
     fresh = {r.id: r.verdict for r in cert.results}
-    checks.append(_certificate(t, f.network.sha256(), recheck))
+    base = _baseline(t)
+    checks.append(_certificate(t, base, f.network.sha256(), recheck))
     checks.append(_thresholds(t, f))
-    checks.append(_regression(t, f, fresh))
+    checks.append(_regression(t, base, f, fresh))
     return Outcome(t.name, shown(t.weights), f.network.sha256(), tuple(checks), time.perf_counter() - start)
 
 
@@ -167,9 +168,8 @@ def _baseline(t: Target) -> dict | None:
     return certmod.read(t.baseline)
 
 
-def _certificate(t: Target, sha: str, recheck: bool) -> Check:
+def _certificate(t: Target, base: dict | None, sha: str, recheck: bool) -> Check:
     t0 = time.perf_counter()
-    base = _baseline(t)
     if base is None:
         return Check(t.name, "certificate", Verdict.REFUTED,
                      f"no baseline certificate at {shown(t.baseline)}: run certify check {shown(t.weights)} "
@@ -262,8 +262,7 @@ def _error_threshold(f: io.RnnFile, T: int, E: fmpq) -> tuple[Verdict, str]:
     return Verdict.UNKNOWN, why
 
 
-def _baseline_metrics(t: Target) -> tuple[dict[str, fmpq], str]:
-    base = _baseline(t)
+def _baseline_metrics(t: Target, base: dict | None) -> tuple[dict[str, fmpq], str]:
     if base is None:
         return {}, ""
     wfile = t.baseline.parent / str(base.get("weights", {}).get("file", ""))
@@ -284,10 +283,9 @@ def _baseline_metrics(t: Target) -> tuple[dict[str, fmpq], str]:
     return out, f"the static evidence of {shown(t.baseline)}"
 
 
-def _regression(t: Target, f: io.RnnFile, fresh: dict[str, Verdict]) -> Check:
+def _regression(t: Target, base: dict | None, f: io.RnnFile, fresh: dict[str, Verdict]) -> Check:
     t0 = time.perf_counter()
-    base_metrics, source = _baseline_metrics(t)
-    base = _baseline(t)
+    base_metrics, source = _baseline_metrics(t, base)
     fails, names = [], []
     now = measure(f)
     for metric, old in base_metrics.items():

@@ -190,3 +190,20 @@ def test_this_repository_configures_every_committed_construction() -> None:
     committed = sorted(p.parent.name for p in (ROOT / "proofs").glob("*/*.rnn.json"))
     assert [t.name for t in cfg.targets] == committed
     assert all(t.baseline == t.weights.parent / "certificate.json" for t in cfg.targets)
+
+
+def test_the_documented_configuration_is_valid() -> None:
+    """docs/ci.md's [tool.certify] example parses (against this repository's proofs/)."""
+    import re
+    import tomllib
+
+    text = (ROOT / "docs" / "ci.md").read_text()
+    (block,) = [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "[tool.certify]" in b]
+    cfg = config.parse(tomllib.loads(block)["tool"]["certify"], ROOT / "pyproject.toml")
+    sq = next(t for t in cfg.targets if t.name == "squaring")
+    assert sq.thresholds.hidden_dim_max == 45 and sq.thresholds.weight_bits_max == 64 and sq.thresholds.error
+
+
+def test_the_pre_commit_hook_runs_the_gate() -> None:
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    assert "- id: certify-gate" in text and "entry: certify gate" in text and "pass_filenames: false" in text
