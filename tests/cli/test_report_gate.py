@@ -20,12 +20,13 @@ def _last(out: str) -> str:
 
 
 def test_report_html_md_json(run_cli, tmp_path: Path) -> None:
-    w, c = str(SQ / "squaring.rnn.json"), str(SQ / "certificate.json")
+    w, c = str(SQ / "squaring.rnn.json"), str(tmp_path / "cert" / "certificate.json")
+    assert run_cli("check", w, "--certificate", c)[0] == 0  # writes certificate.timings.json beside it
     code, out, _ = run_cli("report", w, "--certificate", c, "-o", str(tmp_path / "sq.html"), "--max-steps", "40")
     assert code == 0 and _last(out) == "RESULT: PROVED squaring: 16 proved, 0 refuted, 0 unknown"
     page = (tmp_path / "sq.html").read_text()
     assert "Every step of this network simulates its TMNU exactly" in page and page.count("<svg") == 3
-    assert ">time<" in page  # the certificate's timings file is beside it
+    assert ">time<" in page and " ms</td>" in page
     code, out, _ = run_cli("report", w, "--certificate", c, "-o", str(tmp_path / "md" / "sq.md"), "--no-timings")
     assert code == 0
     md = (tmp_path / "md" / "sq.md").read_text()
