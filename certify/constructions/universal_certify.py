@@ -1,0 +1,119 @@
+"""Certified error per round of a universal stream: sup_x |y_T - f| <= A_r + B_r for every RNN step T
+in [T_r, T_{r+1}), where
+
+* A_r >= sup |P_r - f| is certified by :func:`certify.bounds.supnorm.chebyshev_supnorm` (P_r is the
+  exact dyadic Chebyshev polynomial the stream adds up to round r, read from the stream itself);
+* B_r >= sup |y_T - P_r| is the proven arithmetic error of :mod:`certify.constructions.universal_bounds`;
+* T_r = t0 + c·step_r, and y_T is constant on [T_r, T_{r+1}) because only the ``emit`` op writes the
+  output register (:func:`output_writers` proves it from the program), and 'r' is read once per round.
+
+The argument needs the simulation theorem of the compiled file (``certify check``) and that the
+program is exactly :func:`~certify.constructions.universal.universal_interpreter` (checked).
+
+>>> from certify.expr import parse_function
+>>> rows = certify_stream("bc+0+ptttttttfc-hr", parse_function("5/8 - x/2"))
+>>> [(r.index, r.T, str(r.arith)) for r in rows]
+[(0, 2, '0'), (1, 74, '1/16384')]
+>>> float(rows[1].approx.upper) < 1e-9 and rows[1].bound >= rows[1].arith
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from flint import fmpq
+
+from certify.bounds.supnorm import SupBound, chebyshev_supnorm
+from certify.compiler.tmnu_to_rnn import T0, C
+from certify.constructions.universal import universal_interpreter
+from certify.constructions.universal_bounds import NotAnalysable, Round, analyze_stream
+from certify.tmnu.program import Program
+
+
+@dataclass(frozen=True)
+class UniversalRow:
+    """Round ``index`` (0: before the first round, y = 0) and its certified error from RNN step T on."""
+
+    index: int
+    T: int
+    step: int
+    round: Round | None
+    approx: SupBound  # sup |P_r - f|
+    arith: fmpq  # B_r
+    bound: fmpq | None  # approx.upper + arith, None when not certified
+    note: str = ""
+
+
+def output_writers(program: Program) -> dict[str, list[str]]:
+    """Ops that write the output register, and the stack symbols whose transitions apply them."""
+    out: dict[str, list[str]] = {}
+    for op in program.ops:
+        if program.output_register in op.written():
+            out[op.name] = sorted({str(dict(t.reads).get("S")) for t in program.transitions if t.op == op.name})
+    return out
+
+
+def emit_symbols(program: Program) -> list[str]:
+    """The stream symbols that can change the output (proved from the program: only 'r' for the interpreter)."""
+    return sorted({s for syms in output_writers(program).values() for s in syms})
+
+
+def certify_stream(stream: str, f: sympy.Expr, *, rel_tol: float = 0.05,
+                   f_sup: SupBound | None = None) -> list[UniversalRow]:
+    """Rows 0..R: the certified sup error of the universal interpreter running ``stream``, per round.
+
+    Raises :class:`NotAnalysable` when the stream is not made of rounds or a proof condition fails.
+    """
+    program = universal_interpreter(stream)
+    writers = emit_symbols(program)
+    if writers != ["r"] or output_writers(program) != {"emit": ["r"]}:
+        raise NotAnalysable(f"ops {sorted(output_writers(program))} on symbols {writers} write the output")
+    analysis = analyze_stream(stream)
+    f_sup = f_sup or chebyshev_supnorm({}, f, rel_tol=0.01)
+    rows = [UniversalRow(0, T0, 0, None, f_sup, fmpq(0), f_sup.upper, "before round 1 the output is 0")]
+    for r in analysis.rounds:
+        approx = chebyshev_supnorm(r.poly, f, rel_tol=rel_tol)
+        notes = []
+        ok = approx.upper is not None
+        if ok and not _sup_at_most(r.poly, r.out_sup_needed, f_sup, approx):
+            ok = False
+            notes.append(f"could not certify sup|P_{r.index}| <= {float(r.out_sup_needed):.4g} (output clamp)")
+        if ok and r.q_sup_needed is not None:
+            qs = chebyshev_supnorm(r.coeffs, None, target=r.q_sup_needed)
+            if qs.upper is None or qs.upper > r.q_sup_needed:
+                ok = False
+                notes.append(f"could not certify sup|Q_{r.index}| <= {float(r.q_sup_needed):.4g} (acc clamp)")
+        if not approx.settled:
+            notes.append(approx.note)
+        bound = approx.upper + r.arith if ok and approx.upper is not None else None
+        rows.append(UniversalRow(r.index, T0 + C * r.step, r.step, r, approx, r.arith, bound, "; ".join(notes)))
+    return rows
+
+
+def _sup_at_most(poly: dict[int, fmpq], limit: fmpq, f_sup: SupBound, approx: SupBound) -> bool:
+    """sup|P| <= limit, from sup|f| + sup|P - f| when that suffices, else directly."""
+    if f_sup.upper is not None and approx.upper is not None and f_sup.upper + approx.upper <= limit:
+        return True
+    direct = chebyshev_supnorm(poly, None, target=limit)
+    return direct.upper is not None and direct.upper <= limit
+
+
+def round_up(q: fmpq, digits: int = 3) -> fmpq:
+    """The smallest decimal with ``digits`` significant digits that is >= q (for readable claims).
+
+    >>> str(round_up(fmpq(12345, 10**7)))
+    '31/25000'
+    """
+    if q <= 0:
+        return fmpq(0)
+    e = 0
+    while fmpq(10) ** e > q:
+        e -= 1
+    while fmpq(10) ** (e + 1) <= q:
+        e += 1
+    unit = fmpq(10) ** (e - digits + 1)
+    n = (q / unit).ceil()
+    return fmpq(int(n)) * unit
+
