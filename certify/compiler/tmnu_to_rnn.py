@@ -64,12 +64,22 @@ def _action_on(t: Transition, stack: str) -> ActionKey:
     return ("pop", dict(t.reads)[stack])
 
 
-def _delta(op: NeuralOp, register: str) -> Affine:
-    """The affine part of an update minus the old value: ``D_i·r + e_i - r_i``."""
+def _affine_part(p: Program, op: NeuralOp, register: str) -> Affine:
+    """The affine part of the new *encoded* value of a written register: ``D_i·r + e_i - lo_i``."""
     upd = next(u for u in op.updates if u.register == register)
-    coeffs = upd.affine.as_dict()
-    coeffs[register] = coeffs.get(register, ZERO) - 1
-    return Affine.of(coeffs, upd.affine.const)
+    return Affine.of(upd.affine.as_dict(), upd.affine.const - p.register(register).lo)
+
+
+def _carried(p: Program) -> list[str]:
+    """Registers some transition's op writes: their old value is carried only when not written."""
+    written = {r for t in p.transitions if t.op is not None for r in p.op(t.op).written()}
+    return [r.name for r in p.registers if r.name in written]
+
+
+def _stage3_copy(p: Program) -> list[str]:
+    """Registers relayed unchanged through stage 3: the never-written ones, and the output (for the readout)."""
+    carried = set(_carried(p))
+    return [r.name for r in p.registers if r.name not in carried or r.name == p.output_register]
 
 
 @dataclass
@@ -85,6 +95,7 @@ class _Units:
     stack: list[dict[str, int]] = field(default_factory=lambda: [{}, {}, {}])  # stages 0, 1, 2
     thresholds: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     reg: list[dict[str, int]] = field(default_factory=lambda: [{}, {}, {}, {}])  # stages 0..3
+    carry: dict[str, int] = field(default_factory=dict)  # stage 3: old value unless an op writes it
     case: list[int] = field(default_factory=list)
     stack_gate: dict[str, dict[ActionKey, int]] = field(default_factory=dict)
     op_hidden: dict[str, list[int]] = field(default_factory=dict)
@@ -95,10 +106,10 @@ class _Units:
 def _needs_op_gate(program: Program, op: NeuralOp) -> bool:
     box = program.register_box()
     for reg in op.written():
-        d = _delta(op, reg)
-        if not d.coeffs and d.const != 0:
+        a = _affine_part(program, op, reg)
+        if not a.coeffs and a.const != 0:
             return True
-        if d.coeffs and big_m(*d.range_over(box))[0] != 0:
+        if a.coeffs and big_m(*a.range_over(box))[0] != 0:
             return True
     return False
 
@@ -151,14 +162,16 @@ def _allocate(p: Program, t: UnitTable) -> _Units:
         u.op_hidden[op.name] = [t.add(3, "op", f"op {op.name}: relu({h})") for h in op.hidden]
         u.op_linear[op.name] = {}
         for reg in op.written():
-            d = _delta(op, reg)
-            if d.coeffs:
-                shift, _ = big_m(*d.range_over(box))
-                u.op_linear[op.name][reg] = (t.add(3, "op", f"op {op.name}: {reg} += {d}"), shift)
+            a = _affine_part(p, op, reg)
+            if a.coeffs:
+                shift, _ = big_m(*a.range_over(box))
+                u.op_linear[op.name][reg] = (t.add(3, "op", f"op {op.name}: {reg} - lo <- {a}"), shift)
         if _needs_op_gate(p, op):
             u.op_gate[op.name] = t.add(3, "gate", f"op {op.name} selected")
-    for r in p.registers:
-        u.reg[3][r.name] = t.add(3, "copy", f"register {r.name}")
+    for name in _stage3_copy(p):
+        u.reg[3][name] = t.add(3, "copy", f"register {name}")
+    for name in _carried(p):
+        u.carry[name] = t.add(3, "gate", f"register {name} unless written")
     return u
 
 
@@ -166,13 +179,15 @@ def hidden_dim_formula(p: Program) -> int:
     """The hidden dimension of the compiled network, from the program's counts alone:
 
     N = 2 + [input] + 2·|stacks with initial content| + 3|Q| + |T| + 3|S| + sum_S 2|Σ_S|
-        + sum_S |distinct actions on S| + 4|R| + sum_ops (hidden + non-constant deltas + [gate])
+        + sum_S |distinct actions on S| + 3|R| + |R written by some op| + |R never written, or output|
+        + sum_ops (hidden + non-constant affine parts + [gate])
     """
     n = 2 + (p.input_register is not None) + 2 * sum(1 for s in p.stacks if s.initial)
-    n += 3 * len(p.states) + len(p.transitions) + 3 * len(p.stacks) + 4 * len(p.registers)
+    n += 3 * len(p.states) + len(p.transitions) + 3 * len(p.stacks) + 3 * len(p.registers)
+    n += len(_carried(p)) + len(_stage3_copy(p))
     n += sum(2 * len(s.alphabet) + len({_action_on(t, s.name) for t in p.transitions}) for s in p.stacks)
     for op in p.ops:
-        n += len(op.hidden) + sum(1 for r in op.written() if _delta(op, r).coeffs) + _needs_op_gate(p, op)
+        n += len(op.hidden) + sum(1 for r in op.written() if _affine_part(p, op, r).coeffs) + _needs_op_gate(p, op)
     return n
 
 
@@ -244,15 +259,21 @@ def _wire(p: Program, t: UnitTable, u: _Units, regs: dict[str, RegisterEncoding]
             _affine_row(t, unit, h, u.reg[2], regs)
             t.gated(unit, gate, max(h.range_over(box)[1], ZERO))
         for reg, (unit, shift) in u.op_linear[op.name].items():
-            d = _delta(op, reg)
-            _affine_row(t, unit, d, u.reg[2], regs)
+            a = _affine_part(p, op, reg)
+            _affine_row(t, unit, a, u.reg[2], regs)
             rows[unit].bias += shift
-            t.gated(unit, gate, big_m(*d.range_over(box))[1])
+            t.gated(unit, gate, big_m(*a.range_over(box))[1])
         if op.name in u.op_gate:
             for case in gate:
                 rows[u.op_gate[op.name]].add(case, 1)
-    for r in p.registers:
-        t.copy(u.reg[3][r.name], u.reg[2][r.name])
+    for name, unit in u.reg[3].items():
+        t.copy(unit, u.reg[2][name])
+    for name, unit in u.carry.items():  # relu(h - K·written): h when no op writes it, else 0 (h <= hi - lo = K)
+        t.copy(unit, u.reg[2][name])
+        r = p.register(name)
+        for tr, case in zip(p.transitions, u.case, strict=True):
+            if tr.op is not None and name in p.op(tr.op).written():
+                rows[unit].add(case, -(r.hi - r.lo))
     # stage 0: the next configuration
     for q in p.states:
         t.copy(u.ctrl[0][q], u.nxt[q])
@@ -264,7 +285,7 @@ def _wire(p: Program, t: UnitTable, u: _Units, regs: dict[str, RegisterEncoding]
             t.copy(u.stack[0][s.name], u.init[s.name][1])
     for r in p.registers:
         row = rows[u.reg[0][r.name]]
-        row.add(u.reg[3][r.name], 1)
+        row.add(u.carry[r.name] if r.name in u.carry else u.reg[3][r.name], 1)
         offset = regs[r.name].offset
         if r.initial is None:  # the input register: (x + 1) + (offset - 1)
             assert u.load is not None
@@ -277,14 +298,14 @@ def _wire(p: Program, t: UnitTable, u: _Units, regs: dict[str, RegisterEncoding]
             row = rows[u.reg[0][upd.register]]
             for j, c in upd.relu:
                 row.add(u.op_hidden[op.name][j], c)
-            d = _delta(op, upd.register)
+            a = _affine_part(p, op, upd.register)
             if upd.register in u.op_linear[op.name]:
                 unit, shift = u.op_linear[op.name][upd.register]
                 row.add(unit, 1)
                 if shift:
                     row.add(u.op_gate[op.name], -shift)
-            elif d.const != 0:
-                row.add(u.op_gate[op.name], d.const)
+            elif a.const != 0:
+                row.add(u.op_gate[op.name], a.const)
 
 
 def _affine_row(t: UnitTable, unit: int, a: Affine, reg_units: dict[str, int],

@@ -97,13 +97,13 @@ def test_gate_fails_on_a_planted_weight_change(run_cli, copy: Path, monkeypatch)
 def test_gate_names_a_threshold_raised_past_what_is_proven(run_cli, copy: Path, monkeypatch) -> None:
     monkeypatch.chdir(copy)
     toml = copy / "pyproject.toml"
-    toml.write_text(toml.read_text().replace("[tool.certify.construction.squaring]\nhidden_dim_max = 45",
-                                             "[tool.certify.construction.squaring]\nhidden_dim_max = 40"))
+    toml.write_text(toml.read_text().replace("[tool.certify.construction.squaring]\nhidden_dim_max = 39",
+                                             "[tool.certify.construction.squaring]\nhidden_dim_max = 38"))
     code, out, _ = run_cli("gate", "--junit", "j.xml", "squaring")
     assert code == 10 and "squaring: thresholds REFUTED" in _last(out)
-    assert "hidden_dim_max <= 40 fails: the hidden dimension is 45" in out
+    assert "hidden_dim_max <= 38 fails: the hidden dimension is 39" in out
     fail = ET.parse(copy / "j.xml").getroot().find(".//testcase[@name='thresholds']/failure")
-    assert "hidden_dim_max <= 40" in fail.get("message")
+    assert "hidden_dim_max <= 38" in fail.get("message")
 
 
 def test_gate_json_and_bad_configuration(run_cli, copy: Path, monkeypatch) -> None:

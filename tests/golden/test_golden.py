@@ -24,9 +24,9 @@ UPDATE = os.environ.get("CERTIFY_UPDATE_GOLDEN") == "1"
 def _halver_with_bug() -> io.RnnFile:
     f = io.from_compiled(compile_program(halver()))
     net = f.network
-    unit = next(i for i, u in enumerate(f.simulation.map.units) if u.label == "op half: y += -1/2*y")
+    unit = next(i for i, u in enumerate(f.simulation.map.units) if u.label.startswith("op half: y - lo <-"))
     j, v = net.W_hh.rows[unit][-1]
-    return io.RnnFile(network=net.replace(W_hh=net.W_hh.with_entry(unit, j, v + fmpq(1, 8))), name="halver_bug",
+    return io.RnnFile(network=net.replace(W_hh=net.W_hh.with_entry(unit, j, v - fmpq(1, 8))), name="halver_bug",
                       simulation=f.simulation, claims=f.claims)
 
 

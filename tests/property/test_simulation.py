@@ -60,8 +60,9 @@ def test_planted_weight_bug_is_caught() -> None:
 
     c = compile_program(halver())
     net = c.network
-    i, j, v = net.W_hh.entries()[-1]
-    bad = net.replace(W_hh=net.W_hh.with_entry(i, j, v + fmpq(1, 1024)))
+    y = c.simulation.register_encoding("y").unit  # register y reads op half's unit: scale it
+    j, v = next((j, v) for j, v in net.W_hh.rows[y] if c.simulation.units[j].label.startswith("op half"))
+    bad = net.replace(W_hh=net.W_hh.with_entry(y, j, v + fmpq(1, 1024)))
     h, ok = list(bad.h0), True
     config = initial_config(c.program, fmpq(1, 3))
     interp = Interpreter(c.program)

@@ -31,7 +31,7 @@ def repo(tmp_path: Path) -> Path:
 
 def _toml(root: Path, extra: str) -> Path:
     p = root / "certify.toml"
-    p.write_text('weights = ["proofs/*/*.rnn.json"]\ntimeout = 30\n\n[construction.squaring]\nhidden_dim_max = 45\n'
+    p.write_text('weights = ["proofs/*/*.rnn.json"]\ntimeout = 30\n\n[construction.squaring]\nhidden_dim_max = 39\n'
                  + extra)
     return p
 
@@ -79,13 +79,13 @@ def test_a_planted_weight_change_is_refuted_and_named(repo: Path) -> None:
 
 def test_a_threshold_past_what_is_proven_fails_naming_the_bound(repo: Path) -> None:
     _toml(repo, "weight_abs_max = \"3/2\"\n")
-    (repo / "certify.toml").write_text((repo / "certify.toml").read_text().replace("hidden_dim_max = 45",
-                                                                                 "hidden_dim_max = 44"))
+    (repo / "certify.toml").write_text((repo / "certify.toml").read_text().replace("hidden_dim_max = 39",
+                                                                                 "hidden_dim_max = 38"))
     r = _gate(repo)
     th = _check(r, "squaring", "thresholds")
     assert th.verdict is Verdict.REFUTED and r.exit_code == 10
     assert set(th.failures) == {"hidden_dim_max", "weight_abs_max"}
-    assert "hidden_dim_max <= 44 fails: the hidden dimension is 45" in th.message
+    assert "hidden_dim_max <= 38 fails: the hidden dimension is 39" in th.message
     assert "weight_abs_max <= 3/2 fails: the largest |weight| is 2" in th.message
 
 
@@ -116,7 +116,7 @@ def test_a_bigger_network_regresses_against_the_baseline(repo: Path, tmp_path: P
     r = _gate(repo)
     reg = _check(r, "squaring", "regression")
     assert reg.verdict is Verdict.REFUTED
-    assert set(reg.failures) == {"weight_abs", "weight_bits", "nonzeros", "distinct_weights"}  # 43 units < 45
+    assert set(reg.failures) == {"hidden_dim", "weight_abs", "weight_bits", "nonzeros", "distinct_weights"}  # 44 > 39
     assert "largest |weight| regressed: 7 > 2 in the static evidence of" not in reg.message  # baseline weights exist
     assert "largest |weight| regressed: 7 > 2 in the baseline weights proofs/squaring/squaring.rnn.json" in \
         reg.message.replace(str(repo) + "/", "")
@@ -201,7 +201,7 @@ def test_the_documented_configuration_is_valid() -> None:
     (block,) = [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "[tool.certify]" in b]
     cfg = config.parse(tomllib.loads(block)["tool"]["certify"], ROOT / "pyproject.toml")
     sq = next(t for t in cfg.targets if t.name == "squaring")
-    assert sq.thresholds.hidden_dim_max == 45 and sq.thresholds.weight_bits_max == 64 and sq.thresholds.error
+    assert sq.thresholds.hidden_dim_max == 39 and sq.thresholds.weight_bits_max == 64 and sq.thresholds.error
 
 
 def test_the_pre_commit_hook_runs_the_gate() -> None:
