@@ -6,11 +6,13 @@ message, including errors, uncaught exceptions and Content-Security-Policy viola
 scripts, so *any* console line is a failure. Planted bugs check that this detection works: a page with a
 script error and a page that tries to load a remote image must both be caught.
 
-Skipped when Chromium is not installed (``apt-get install chromium``; ``.ci/run`` installs it).
+Skipped when Chromium is not installed (``apt-get install chromium``; ``.ci/run`` installs it). Set
+``CERTIFY_CHROMIUM`` to use another Chromium or Chrome binary (``none``: skip).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -23,8 +25,9 @@ from certify.report.collect import ReportOptions, build_report
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
-                 if p and Path(p).exists()), None)
+_CANDIDATES = ([os.environ["CERTIFY_CHROMIUM"]] if "CERTIFY_CHROMIUM" in os.environ else
+               [shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium"])
+CHROMIUM = next((p for p in _CANDIDATES if p and p != "none" and Path(p).exists()), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
