@@ -47,8 +47,10 @@ def check_cmd(weights: str, timeout: float, jobs: int, cert_path: str | None, as
 
     f = io.read(weights)
     smt_dir = Path(cert_path).parent / "smt" if cert_path else None
+    witness_dir = Path(cert_path).parent / "witnesses" if cert_path else Path("certify-witnesses")
     options = Options(timeout=timeout, jobs=jobs, smt_dir=smt_dir, fail_fast=fail_fast,
-                      weights_name=_relative(weights, cert_path))
+                      weights_name=_relative(weights, cert_path), witness_dir=witness_dir,
+                      witness_prefix="witnesses" if cert_path else str(witness_dir))
     total = obligation_count(f)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -65,7 +67,7 @@ def check_cmd(weights: str, timeout: float, jobs: int, cert_path: str | None, as
     if as_json:
         console.print_json(json.dumps(cert.to_json()))
     else:
-        _summary(cert, show_all)
+        _summary(cert, show_all, cert_path)
         if cert_path:
             console.print(f"certificate: {cert_path}")
     _result_line(cert)
@@ -81,7 +83,7 @@ def _relative(weights: str, cert_path: str | None) -> str:
         return str(Path(weights).resolve())
 
 
-def _summary(cert, show_all: bool) -> None:
+def _summary(cert, show_all: bool, cert_path: str | None) -> None:
     by_kind: dict[str, dict[str, int]] = {}
     methods: dict[str, int] = {}
     for r in cert.results:
@@ -114,7 +116,8 @@ def _summary(cert, show_all: bool) -> None:
                               + (f", configuration {json.dumps(w['config'])}" if "config" in w else "")
                               + (f", registers {json.dumps(w['registers'])}" if "registers" in w else ""))
                 if "command" in r.evidence:
-                    console.print(f"  replay: {r.evidence['command']}")
+                    where = f" (run it in {Path(cert_path).parent})" if cert_path else ""
+                    console.print(f"  replay{where}: {r.evidence['command']}")
 
 
 def _result_line(cert) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flint import fmpq
 from rich.table import Table
@@ -36,8 +38,13 @@ BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
               help="How many evenly spaced steps to print (the last step is always printed).")
 @click.option("--tmnu", is_flag=True,
               help="Exact runs: print at TMNU step boundaries (t0 + c·n) with the decoded state.")
+@click.option("--start", "start_path", type=click.Path(dir_okay=False), default=None,
+              help="Exact runs: start from this TMNU configuration (JSON: state, stacks, registers — e.g. a "
+                   "witness from certify check) encoded into h, instead of h0; with --tmnu each step boundary is "
+                   "compared with the interpreter.")
 def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: bool, steps: int, backend: str | None,
-            exact_flag: bool, prec: int, no_split: bool, out_path: str | None, samples: int, tmnu: bool) -> int:
+            exact_flag: bool, prec: int, no_split: bool, out_path: str | None, samples: int, tmnu: bool,
+            start_path: str | None) -> int:
     """Run a weight file for STEPS steps with constant input x and print sampled outputs y_t.
 
     \b
@@ -47,6 +54,8 @@ def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: b
       certify run F.rnn.json --x-grid 4096 --steps 100000 --backend numpy [--out enclosures.npz]
       certify run F.rnn.json --x-grid 256 --x-intervals --steps 1000        (affine in x on each piece)
       certify run F.rnn.json --x-grid 16 --steps 5000 --backend arb --prec 512
+    Replay a witness of `certify check` (c RNN steps from an encoded configuration vs the TMNU):
+      certify run F.rnn.json --start witness.json --steps 4 --tmnu
 
     If the file claims a target f (claims.target) exact runs show |y_t - f(x)|, next to the claimed
     bound E(T) when the file has a rate table (claims.rate).
@@ -64,6 +73,10 @@ def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: b
     if x_grid is not None and x_text is not None:
         raise InputError("give either --x or --x-grid, not both")
     f = io.read(weights)
+    if start_path is not None:
+        if backend != "exact" or x_grid is not None:
+            raise InputError("--start works with exact runs of one input (--x or the witness's x)")
+        return _replay(f, start_path, x_text, steps)
     if backend == "exact" and x_grid is None:
         return _run_exact(f, x_text or "0", steps, samples, tmnu)
     if tmnu:
@@ -199,8 +212,11 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
         if tmnu:
             assert sim is not None
             n = (t - sim.map.t0) // sim.map.c
-            conf = sim.map.decode(sim.program, h)
-            row += [str(n), conf.state]
+            try:
+                state = sim.map.decode(sim.program, h).state
+            except InputError as err:  # show, don't stop: this is how a broken network looks
+                state = f"✗ not an encoding: {err}"
+            row += [str(n), state]
         row.append(", ".join(show(v) for v in y))
         row.append(", ".join(decimal(v, 12) for v in y))
         if target is not None:
@@ -214,6 +230,53 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
             row.append(sci(e) if e is not None else "—")
         table.add_row(*row)
     console.print(table)
+    return 0
+
+
+def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
+    """Run c RNN steps at a time from an encoded configuration and compare with the interpreter."""
+    from certify.jsonio import loads
+    from certify.prove.witness import read_config
+    from certify.tmnu.interpret import Interpreter, output
+
+    if f.simulation is None:
+        raise InputError("--start needs a file with a simulation block")
+    prog, smap = f.simulation.program, f.simulation.map
+    path = Path(start_path)
+    if not path.is_file():
+        raise InputError(f"--start {start_path}: no such file")
+    doc = loads(path.read_bytes(), start_path)
+    config = read_config(prog, doc.get("config", doc) if isinstance(doc, dict) else doc, start_path)
+    x_given = x_text if x_text is not None else (doc.get("x", "0") if isinstance(doc, dict) else "0")
+    x = parse_number(x_given, where="--x")
+    h = smap.encode(prog, config)
+    interp = Interpreter(prog)
+    table = Table(title=f"{f.name}: replay from {start_path}, x = {show(x)}", title_justify="left")
+    for col in ("RNN step", "TMNU step", "interpreter state", "y (RNN)", "y (TMNU)", "h = enc(config)?"):
+        table.add_column(col)
+    differs = False
+    t = 0
+    for n in range(1, max(1, steps // smap.c) + 1):
+        old = output(prog, config)
+        for j in range(1, smap.c + 1):
+            h = f.network.step(h, [x])
+            t += 1
+            y = f.network.output(h)[0]
+            if j < smap.c and y != old:
+                differs = True
+                table.add_row(str(t), f"{n - 1}+{j}/{smap.c}", config.state, show(y), show(old), "readout differs")
+        config = interp.step(config)
+        want = smap.encode(prog, config)
+        bad = [i for i, (a, b) in enumerate(zip(h, want, strict=True)) if a != b]
+        verdict = "yes" if not bad else f"NO: unit {bad[0]} ({smap.units[bad[0]].label}) is {show(h[bad[0]])}, " \
+            f"expected {show(want[bad[0]])}" + (f" (+{len(bad) - 1} more)" if len(bad) > 1 else "")
+        differs |= bool(bad)
+        table.add_row(str(t), str(n), config.state, show(f.network.output(h)[0]), show(output(prog, config)), verdict)
+        if bad:
+            break
+    console.print(table)
+    console.print("the RNN and the TMNU differ: the witness replays" if differs else
+                  "the RNN simulates the TMNU on this run")
     return 0
 
 

@@ -34,11 +34,13 @@ def rollout(
     steps: int,
     times: Iterable[int],
     progress: Callable[[int], None] | None = None,
+    h0: Sequence[fmpq] | None = None,
 ) -> list[tuple[int, list[fmpq], list[fmpq]]]:
-    """Run ``steps`` exact steps with constant input ``x``; return ``(t, h_t, y_t)`` at the requested times."""
+    """Run ``steps`` exact steps with constant input ``x`` (from ``h0``, default the network's);
+    return ``(t, h_t, y_t)`` at the requested times."""
     wanted = set(times)
     out = []
-    for t, h, y in net.run(x, steps):
+    for t, h, y in net.run(x, steps, h0=h0):
         if t in wanted:
             out.append((t, h, y))
         if progress is not None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from certify.bounds.static import check_claims
 from certify.errors import InputError
+from certify.jsonio import dumps
 from certify.prove import affine, pwl, smt, witness
 from certify.prove.certificate import Certificate, Result, tool_versions
 from certify.prove.obligations import (
@@ -49,6 +50,8 @@ class Options:
     smt_prefix: str = "smt"     # how the certificate refers to that folder
     fail_fast: bool = False     # stop at the first REFUTED obligation (mutation campaigns)
     weights_name: str = ""      # how the certificate names the weight file
+    witness_dir: Path | None = None  # where witness files are written (None: not written)
+    witness_prefix: str = "witnesses"  # how the certificate refers to that folder
 
 
 def smt_file_name(ob_id: str) -> str:
@@ -106,6 +109,7 @@ class _Context:
             return Result(verdict=Verdict.UNKNOWN, method="smt", evidence=ev, **base,
                           reason="the solver's model did not replay as a bound violation")
         ev["witness"] = w.to_json(self.program)
+        self._save_witness(ob, ev)
         return Result(verdict=Verdict.REFUTED, method="smt", reason=w.detail, evidence=ev, **base)
 
     # --- prologue and steps -----------------------------------------------------------------------
@@ -153,7 +157,22 @@ class _Context:
                           reason=f"{what}: the RNN and the TMNU differ at a point of the box that no valid "
                                  "configuration reaches (stack values off the encoding set)")
         evidence["witness"] = w.to_json(self.program)
+        self._save_witness(ob, evidence)
         return Result(verdict=Verdict.REFUTED, method="smt", reason=f"{what}: {w.detail}", evidence=evidence, **base)
+
+    def _save_witness(self, ob: Obligation, evidence: dict[str, Any]) -> None:
+        """Write the witness file (when asked) and the `certify run` command that replays it."""
+        weights = self.options.weights_name or self.f.source
+        w = evidence["witness"]
+        if ob.kind == "prologue":
+            evidence["command"] = f"certify run {weights} --x {w['x']} --steps {self.map.t0 + self.map.c} --tmnu"
+            return
+        name = smt_file_name(ob.id).removesuffix(".smt2") + ".json"
+        if self.options.witness_dir is not None:
+            self.options.witness_dir.mkdir(parents=True, exist_ok=True)
+            (self.options.witness_dir / name).write_text(dumps(w))
+        evidence["command"] = (f"certify run {weights} --start {self.options.witness_prefix}/{name} "
+                               f"--steps {self.map.c}")
 
     def _position(self, i: int) -> str:
         n = self.map.hidden_dim

@@ -52,6 +52,40 @@ def config_json(program: Program, c: Config) -> dict[str, Any]:
     }
 
 
+def read_config(program: Program, doc: Any, source: str) -> Config:
+    """A configuration from JSON ``{"state", "stacks": {S: [symbols, top first]}, "registers": {r: value}}``.
+
+    >>> from certify.constructions.examples import squaring
+    >>> read_config(squaring(), {"state": "square", "registers": {"x": "1/2", "acc": 0, "t": 0, "d": 0, "s": 1}},
+    ...             "w.json").state
+    'square'
+    """
+    from certify.errors import InputError
+    from certify.rational import parse_number
+
+    if not isinstance(doc, dict):
+        raise InputError(f"{source}: a configuration is a JSON object with state, stacks and registers")
+    state = doc.get("state")
+    if state not in program.states:
+        raise InputError(f"{source}: state={state!r} is not a state of program {program.name!r}")
+    stacks_in = doc.get("stacks", {}) or {}
+    stacks = []
+    for s in program.stacks:
+        content = stacks_in.get(s.name, [])
+        if isinstance(content, str):
+            content = list(content)
+        bad = [c for c in content if c not in s.alphabet]
+        if not isinstance(content, list) or bad:
+            raise InputError(f"{source}: stacks.{s.name} has symbols {bad} outside its alphabet {list(s.alphabet)}")
+        stacks.append(tuple(content))
+    regs_in = doc.get("registers", {}) or {}
+    missing = [r.name for r in program.registers if r.name not in regs_in]
+    if missing:
+        raise InputError(f"{source}: registers {missing} are missing")
+    regs = tuple(parse_number(regs_in[r.name], where=f"registers.{r.name}") for r in program.registers)
+    return Config(state, tuple(stacks), regs)
+
+
 def _snaps(enc: StackEncoding, top: str, value: fmpq) -> Iterator[tuple[str, ...]]:
     """Contents with this top whose encodings approach ``value`` (greedy base-B digits of the tail)."""
     digits = sorted(enc.digits, key=lambda sd: sd[1])
@@ -134,6 +168,11 @@ def invariant_witness(program: Program, ob: Obligation, model: Mapping[str, fmpq
     reg = program.register(ob.register)
     if reg.lo <= new <= reg.hi:
         return None
-    return Witness("invariant", ZERO, None,
+    # a configuration that applies the op: the first transition using it, with the tops it reads
+    t = next(t for t in program.transitions if t.op == ob.op)
+    reads = dict(t.reads)
+    stacks = tuple(() if reads.get(s.name) is None else (reads[s.name],) for s in program.stacks)
+    config = Config(t.state, stacks, tuple(regs[r.name] for r in program.registers))
+    return Witness("invariant", ZERO, config,
                    f"op {ob.op!r} maps these registers to {ob.register}={_short(new)}, outside its declared "
                    f"bounds [{reg.lo}, {reg.hi}]", registers=regs)

@@ -72,3 +72,42 @@ def test_recheck_rejects_a_non_certificate(run_cli, tmp_path: Path) -> None:
     (tmp_path / "c.json").write_text("{}")
     code, _, err = run_cli("recheck", str(tmp_path / "c.json"))
     assert code == 2 and "not a certify.certificate/1 file" in err
+
+
+def test_witness_replays_as_a_certify_run_command(run_cli, tmp_path: Path, monkeypatch) -> None:
+    weights = tmp_path / "bug.rnn.json"
+    weights.write_text((GOLDEN / "refuted" / "halver_bug.rnn.json").read_text())
+    code, out, _ = run_cli("check", str(weights), "--certificate", str(tmp_path / "certificate.json"))
+    assert code == 10
+    command = next(line.split(": ", 1)[1] for line in out.splitlines() if "replay (run it in" in line)
+    assert command.startswith("certify run bug.rnn.json --start witnesses/")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(*command.split()[1:])
+    assert code == 0 and "the witness replays" in out and "NO: unit" in out
+    cert = json.loads((tmp_path / "certificate.json").read_text())
+    refuted = [r for r in cert["results"] if r["verdict"] == "REFUTED"]
+    assert refuted and all(r["evidence"]["command"].startswith("certify run") for r in refuted)
+
+
+def test_invariant_witness_has_a_configuration(run_cli, tmp_path: Path) -> None:
+    from certify.compiler.tmnu_to_rnn import compile_program
+    from certify.rnn import io
+    from certify.tmnu.build import Builder, relu
+
+    b = Builder("leaky")
+    x = b.register("x", bound=1, input=True)
+    r = b.register("r", bounds=(0, 1))
+    b.output(r)
+    b.op("grow", r=r + relu(x) / 2)
+    b.forever("go", "grow")
+    io.write(io.from_compiled(compile_program(b.build())), tmp_path / "leaky.rnn.json")
+    code, out, _ = run_cli("check", str(tmp_path / "leaky.rnn.json"), "--certificate", str(tmp_path / "c.json"))
+    assert code == 10 and "outside its declared bounds" in out
+    w = json.loads(next((tmp_path / "witnesses").glob("invariant*.json")).read_text())
+    assert w["config"]["state"] == "go" and "registers" in w
+
+
+def test_start_rejects_a_bad_configuration(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "w.json").write_text(json.dumps({"state": "nowhere", "registers": {}}))
+    code, _, err = run_cli("run", str(GOLDEN / "proved" / "halver.rnn.json"), "--start", str(tmp_path / "w.json"))
+    assert code == 2 and "state='nowhere' is not a state" in err
