@@ -48,6 +48,9 @@ def test_report_runs_the_check_and_shows_the_replay_command(run_cli, tmp_path: P
     witness = json.loads(Path("out/bug.witness1.json").read_text())
     assert f"certify run bug.rnn.json --x {witness['x']} --start out/bug.witness1.json --steps 4 --tmnu" in page
     assert witness["config"]["state"] == "loop"
+    code, out, _ = run_cli("run", "bug.rnn.json", "--x", witness["x"], "--start", "out/bug.witness1.json", "--steps",
+                           "4", "--tmnu")  # the replay command shown in the report
+    assert "the witness replays" in out and "NO: unit" in out
 
 
 @pytest.mark.parametrize("args, message", [
@@ -95,15 +98,20 @@ def test_gate_fails_on_a_planted_weight_change(run_cli, copy: Path, monkeypatch)
 
 
 def test_gate_names_a_threshold_raised_past_what_is_proven(run_cli, copy: Path, monkeypatch) -> None:
+    from certify.rnn import io
+
     monkeypatch.chdir(copy)
+    hd = io.read(SQ / "squaring.rnn.json").network.hidden_dim
     toml = copy / "pyproject.toml"
-    toml.write_text(toml.read_text().replace("[tool.certify.construction.squaring]\nhidden_dim_max = 39",
-                                             "[tool.certify.construction.squaring]\nhidden_dim_max = 38"))
+    text = toml.read_text()
+    assert f"[tool.certify.construction.squaring]\nhidden_dim_max = {hd}" in text
+    toml.write_text(text.replace(f"[tool.certify.construction.squaring]\nhidden_dim_max = {hd}",
+                                 f"[tool.certify.construction.squaring]\nhidden_dim_max = {hd - 1}"))
     code, out, _ = run_cli("gate", "--junit", "j.xml", "squaring")
     assert code == 10 and "squaring: thresholds REFUTED" in _last(out)
-    assert "hidden_dim_max <= 38 fails: the hidden dimension is 39" in out
+    assert f"hidden_dim_max <= {hd - 1} fails: the hidden dimension is {hd}" in out
     fail = ET.parse(copy / "j.xml").getroot().find(".//testcase[@name='thresholds']/failure")
-    assert "hidden_dim_max <= 38" in fail.get("message")
+    assert f"hidden_dim_max <= {hd - 1}" in fail.get("message")
 
 
 def test_gate_json_and_bad_configuration(run_cli, copy: Path, monkeypatch) -> None:
