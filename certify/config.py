@@ -11,6 +11,7 @@ at once, as one :class:`~certify.errors.InputError` that names the bad key and v
     jobs = 2                               # constructions checked in parallel
     require_simulation = true              # a file without a simulation block fails (nothing is proved)
     recheck = false                        # also re-check each baseline certificate independently
+    fresh_check = true                     # re-prove every file (false: trust a baseline of the same sha256)
 
     [tool.certify.thresholds]              # bounds every construction must meet
     weight_bits_max = 64
@@ -26,9 +27,9 @@ at once, as one :class:`~certify.errors.InputError` that names the bad key and v
 >>> parse({"weights": [], "thresholds": {"hidden_dim_max": "many"}, "colour": 1}, Path("/p/certify.toml"))
 Traceback (most recent call last):
 ...
-certify.errors.InputError: /p/certify.toml: unknown key colour (allowed: baseline, construction, jobs, recheck, \
-require_simulation, thresholds, timeout, weights); thresholds.hidden_dim_max="many" is not a nonnegative integer; \
-no weight files to check (set weights = [...])
+certify.errors.InputError: /p/certify.toml: unknown key colour (allowed: baseline, construction, fresh_check, jobs, \
+recheck, require_simulation, thresholds, timeout, weights); thresholds.hidden_dim_max="many" is not a nonnegative \
+integer; no weight files to check (set weights = [...])
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ from flint import fmpq
 from certify.errors import InputError
 from certify.rational import parse_number
 
-KEYS = ("baseline", "construction", "jobs", "recheck", "require_simulation", "thresholds", "timeout", "weights")
+KEYS = ("baseline", "construction", "fresh_check", "jobs", "recheck", "require_simulation", "thresholds", "timeout",
+        "weights")
 #: threshold key -> what it bounds (integer thresholds; weight_abs_max is an exact rational).
 INT_THRESHOLDS = {"hidden_dim_max": "hidden dimension", "weight_bits_max": "largest bit size of a weight",
                   "nonzeros_max": "number of nonzero weights", "distinct_weights_max": "number of distinct weights"}
@@ -78,6 +80,7 @@ class Target:
     weights: Path
     baseline: Path
     thresholds: Thresholds = Thresholds()
+    fresh_check: bool = True  # False: read the obligations' verdicts from the (fresh) baseline certificate
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
         baseline = "{dir}/certificate.json"
     timeout = _number(doc, "timeout", 60.0, problems, lambda v: v > 0, "a positive number of seconds")
     jobs = _number(doc, "jobs", 1, problems, lambda v: isinstance(v, int) and 1 <= v <= 256, "an integer in 1..256")
-    flags = {k: doc.get(k, d) for k, d in (("require_simulation", True), ("recheck", False))}
+    flags = {k: doc.get(k, d) for k, d in (("require_simulation", True), ("recheck", False), ("fresh_check", True))}
     for k, v in flags.items():
         if not isinstance(v, bool):
             problems.append(f"{k}={v!r} must be true or false")
@@ -158,25 +161,29 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
         if not found:
             problems.append(f'weights: "{pattern}" matches no file')
         for w in found:
-            _add(targets, root, Path(w), baseline, common, problems, exists)
+            _add(targets, root, Path(w), baseline, common, problems, exists, fresh=flags["fresh_check"] is not False)
     for name, table in sorted(per.items()):
         if not isinstance(table, dict):
             problems.append(f"construction.{name} must be a table")
             continue
-        extra = sorted(set(table) - {*THRESHOLD_KEYS, "weights", "baseline"})
+        extra = sorted(set(table) - {*THRESHOLD_KEYS, "weights", "baseline", "fresh_check"})
         if extra:
-            problems.append(f"construction.{name}: unknown key {extra[0]} (allowed: weights, baseline, "
+            problems.append(f"construction.{name}: unknown key {extra[0]} (allowed: weights, baseline, fresh_check, "
                             f"{', '.join(THRESHOLD_KEYS)})")
+        fresh = table.get("fresh_check", flags["fresh_check"] is not False)
+        if not isinstance(fresh, bool):
+            problems.append(f"construction.{name}.fresh_check={fresh!r} must be true or false")
+            fresh = True
         own = _thresholds({k: v for k, v in table.items() if k in THRESHOLD_KEYS}, f"construction.{name}", problems)
         if "weights" in table:
             _add(targets, root, root / str(table["weights"]), str(table.get("baseline", baseline)), common,
-                 problems, exists, name=name)
+                 problems, exists, name=name, fresh=fresh)
         if name not in targets:
             problems.append(f'construction.{name}: no weight file named "{name}" (add weights = "...")')
             continue
         t = targets[name]
         b = root / str(table["baseline"]) if "baseline" in table else t.baseline
-        targets[name] = Target(name, t.weights, b, t.thresholds.merged(own))
+        targets[name] = Target(name, t.weights, b, t.thresholds.merged(own), fresh)
     if not targets:
         problems.append("no weight files to check (set weights = [...])")
     if problems:
@@ -186,7 +193,7 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
 
 
 def _add(targets: dict[str, Target], root: Path, weights: Path, baseline: str, common: Thresholds,
-         problems: list[str], exists: Callable[[Path], bool], name: str | None = None) -> None:
+         problems: list[str], exists: Callable[[Path], bool], name: str | None = None, fresh: bool = True) -> None:
     name = name or weights.name.removesuffix(".json").removesuffix(".rnn")
     if not exists(weights):
         problems.append(f'weights: "{weights}" does not exist')
@@ -199,7 +206,7 @@ def _add(targets: dict[str, Target], root: Path, weights: Path, baseline: str, c
     except (KeyError, IndexError, ValueError):
         problems.append(f'baseline="{baseline}" may only use the placeholders {{dir}} and {{name}}')
         return
-    targets[name] = Target(name, weights, Path(b) if Path(b).is_absolute() else root / b, common)
+    targets[name] = Target(name, weights, Path(b) if Path(b).is_absolute() else root / b, common, fresh)
 
 
 def _number(doc: dict[str, Any], key: str, default: Any, problems: list[str], ok: Callable[[Any], bool],

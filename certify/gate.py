@@ -3,9 +3,10 @@
 Per construction (a :class:`~certify.config.Target`) the gate makes one :class:`Check` per group,
 each with a three-valued verdict:
 
-* ``static``, ``invariant``, ``prologue``, ``step`` — a fresh ``certify check`` of the weights; the
-  group fails with the ids of its obligations that are not PROVED (``simulation`` fails when the
-  file has no simulation block and the configuration requires one);
+* ``static``, ``invariant``, ``prologue``, ``step`` — a fresh ``certify check`` of the weights (or,
+  with ``fresh_check = false``, the verdicts of the baseline certificate when it is the certificate
+  of these weights); the group fails with the ids of its obligations that are not PROVED
+  (``simulation`` fails when the file has no simulation block and the configuration requires one);
 * ``certificate`` — the baseline certificate exists, is PROVED and is *fresh*: its sha256 is the
   weights' sha256 (a weight changed without regenerating makes it stale → REFUTED);
 * ``thresholds`` — measured static bounds (exact) against the configured ``*_max`` values, and the
@@ -125,32 +126,53 @@ def _gate_star(a: tuple) -> Outcome:
 
 def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool) -> Outcome:
     """All checks of one construction."""
-    from certify.prove.checker import Options, check
-
     start = time.perf_counter()
     f = io.read(t.weights)
-    cert = check(f, Options(timeout=timeout, weights_name=t.weights.name))
-    secs = cert.timings_json()["seconds"]
+    sha = f.network.sha256()
+    base = _baseline(t)
+    results, sim_checked, source = _results(t, f, base, timeout)
     checks: list[Check] = []
-    if not cert.simulation_checked:
+    if results is not None and not sim_checked:
         v = Verdict.UNKNOWN if require_simulation else Verdict.PROVED
         checks.append(Check(t.name, "simulation", v, "the file has no simulation block: its steps are not proved"
                             + ("" if require_simulation else " (not required)"), ("simulation",) if
                             require_simulation else ()))
     for kind in ("static", "invariant", "prologue", "step"):
-        rs = [r for r in cert.results if r.kind == kind]
+        rs = [r for r in results or [] if r[1] == kind]
         if not rs:
             continue
-        bad = [r for r in rs if r.verdict is not Verdict.PROVED]
-        v = combine(r.verdict for r in rs)
-        msg = f"{len(rs)} PROVED" if not bad else "; ".join(f"{r.id} {r.verdict.value}: {r.reason}" for r in bad)
-        checks.append(Check(t.name, kind, v, msg, tuple(r.id for r in bad), sum(secs.get(r.id, 0.0) for r in rs)))
-    fresh = {r.id: r.verdict for r in cert.results}
-    base = _baseline(t)
-    checks.append(_certificate(t, base, f.network.sha256(), recheck))
+        bad = [r for r in rs if r[2] is not Verdict.PROVED]
+        msg = f"{len(rs)} PROVED{source}" if not bad else "; ".join(f"{i} {v.value}: {why}" for i, _, v, why, _ in bad)
+        checks.append(Check(t.name, kind, combine(r[2] for r in rs), msg, tuple(r[0] for r in bad),
+                            sum(r[4] for r in rs)))
+    checks.append(_certificate(t, base, sha, recheck))
     checks.append(_thresholds(t, f))
-    checks.append(_regression(t, base, f, fresh))
-    return Outcome(t.name, shown(t.weights), f.network.sha256(), tuple(checks), time.perf_counter() - start)
+    checks.append(_regression(t, base, f, {r[0]: r[2] for r in results or []}))
+    return Outcome(t.name, shown(t.weights), sha, tuple(checks), time.perf_counter() - start)
+
+
+Row = tuple[str, str, Verdict, str, float]  # (id, kind, verdict, reason, seconds)
+
+
+def _results(t: Target, f: io.RnnFile, base: dict | None, timeout: float) -> tuple[list[Row] | None, bool, str]:
+    """The obligations' verdicts: from a fresh check, or (``fresh_check = false``) from the baseline certificate
+    when it is the certificate of these weights; None when there is none to read (the certificate check fails)."""
+    if not t.fresh_check:
+        if base is None or base.get("weights", {}).get("sha256") != f.network.sha256():
+            return None, False, ""
+        rows = [(str(r.get("id")), str(r.get("kind")), _verdict(r.get("verdict")), str(r.get("reason", "")), 0.0)
+                for r in base.get("results", [])]
+        return rows, bool(base.get("simulation_checked")), " (read from the baseline certificate)"
+    from certify.prove.checker import Options, check
+
+    cert = check(f, Options(timeout=timeout, weights_name=t.weights.name))
+    secs = cert.timings_json()["seconds"]
+    return [(r.id, r.kind, r.verdict, r.reason, secs.get(r.id, 0.0)) for r in cert.results], \
+        cert.simulation_checked, ""
+
+
+def _verdict(v: object) -> Verdict:
+    return Verdict(v) if v in {x.value for x in Verdict} else Verdict.UNKNOWN
 
 
 def shown(p: Path) -> str:
@@ -181,8 +203,7 @@ def _certificate(t: Target, base: dict | None, sha: str, recheck: bool) -> Check
                      f"{shown(t.weights)} has sha256 {sha[:16]}… (the weights changed without regenerating the "
                      "certificate)",
                      ("stale certificate",), time.perf_counter() - t0)
-    verdict = Verdict(base.get("verdict", "UNKNOWN")) if base.get("verdict") in {v.value for v in Verdict} else \
-        Verdict.UNKNOWN
+    verdict = _verdict(base.get("verdict"))
     if verdict is not Verdict.PROVED:
         return Check(t.name, "certificate", verdict, f"the baseline certificate {shown(t.baseline)} is {verdict.value}",
                      ("baseline verdict",), time.perf_counter() - t0)

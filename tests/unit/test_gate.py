@@ -215,3 +215,22 @@ def test_the_documented_configuration_is_valid() -> None:
 def test_the_pre_commit_hook_runs_the_gate() -> None:
     text = (ROOT / ".pre-commit-hooks.yaml").read_text()
     assert "- id: certify-gate" in text and "entry: certify gate" in text and "pass_filenames: false" in text
+
+
+def test_fresh_check_false_trusts_only_a_baseline_of_the_same_weights(repo: Path) -> None:
+    (repo / "certify.toml").write_text('weights = ["proofs/*/*.rnn.json"]\nfresh_check = false\n'
+                                       '[construction.counter]\nfresh_check = true\n')
+    cfg = config.load(repo / "certify.toml")
+    assert {t.name: t.fresh_check for t in cfg.targets} == {"counter": True, "squaring": False}
+    r = run_gate(cfg, jobs=1)
+    assert r.exit_code == 0
+    assert _check(r, "squaring", "step").message.endswith("(read from the baseline certificate)")
+    assert not _check(r, "counter", "step").message.endswith("(read from the baseline certificate)")
+    _plant(repo)
+    r = run_gate(cfg, jobs=1)
+    (o,) = [o for o in r.outcomes if o.name == "squaring"]
+    assert r.exit_code == 10 and [c.group for c in o.checks if c.failed] == ["certificate"]
+    assert "step" not in {c.group for c in o.checks}  # nothing is read from a stale certificate
+    (repo / "certify.toml").write_text('weights = ["proofs/*/*.rnn.json"]\n[construction.counter]\nfresh_check = 1\n')
+    with pytest.raises(InputError, match="construction.counter.fresh_check=1 must be true or false"):
+        config.load(repo / "certify.toml")
