@@ -171,7 +171,7 @@ def chebyshev_supnorm(
 ) -> SupBound:
     """Bound sup_{x∈[-1,1]} |Σ c_k T_k(x) - f(x)| (f None means 0).
 
-    Without ``target``: refine until upper <= max(lower·(1 + rel_tol), abs_tol). With ``target``:
+    Without ``target``: refine until upper <= lower + max(lower·rel_tol, abs_tol). With ``target``:
     refine only until the bound is decided against it (upper <= target, or a witness above it).
     """
     poly = _Poly({k: v for k, v in coeffs.items() if v != 0})
@@ -191,8 +191,8 @@ def chebyshev_supnorm(
             if pc.lower > best.lower:
                 best = pc
         count += len(todo)
-        goal = target if target is not None else max(best.lower * fmpq(2**20 + int(rel_tol * 2**20), 2**20),
-                                                           abs_tol)
+        slack = max(best.lower * fmpq(int(rel_tol * 2**20), 2**20), abs_tol)
+        goal = target if target is not None else best.lower + slack
         if target is not None and best.lower > target:
             done += todo
             break

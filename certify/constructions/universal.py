@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-from certify.tmnu.build import Builder, q, relu
+from certify.tmnu.build import Builder, relu
 from certify.tmnu.program import EMPTY, Program
 
 #: Instruction symbols, in alphabet order (the stack digit of symbol i is 2i + 1, base 22).
@@ -130,5 +130,10 @@ def is_universal(program: Program) -> bool:
     return program == universal_interpreter(program.stacks[0].initial)
 
 
-#: Exact constants the error analysis relies on (checked against the ops by the tests).
-PRODUCT_SCALE = q(8)  # finish: 8·(f_m(|u+|) - f_m(|u-|)) = 2x·T up to 2·4^-m
+
+
+def build_universal(f_text: str, **options):
+    """Stream compiler + certification for f: see :func:`certify.constructions.universal_build.build_universal`."""
+    from certify.constructions.universal_build import build_universal as build
+
+    return build(f_text, **options)

@@ -146,10 +146,11 @@ def exact_registers(program: Program, path: ControlPath, x: fmpq, at: Iterable[i
     """All registers of configs n in ``at``, exactly (python-flint rationals)."""
     wanted = sorted(set(at))
     last = _check_steps(path, wanted)
+    record = _record_set(path, wanted)
     ops = _indexed(program)
     regs = _initial_registers(program, x)
     out: dict[int, list[fmpq]] = {}
-    if 0 in wanted:
+    if 0 in record:
         out[0] = list(regs)
     for n in range(1, last + 1):
         i = path.ops[n - 1] if n <= path.steps else -1
@@ -171,9 +172,9 @@ def exact_registers(program: Program, path: ControlPath, x: fmpq, at: Iterable[i
                 new.append((reg, v))
             for reg, v in new:
                 regs[reg] = v
-        if n in out or n in wanted:
+        if n in record:
             out[n] = list(regs)
-    return {n: out[n] for n in wanted}
+    return _lookup(out, path, wanted)  # type: ignore[return-value]
 
 
 def _check_steps(path: ControlPath, wanted: Sequence[int]) -> int:
@@ -181,6 +182,11 @@ def _check_steps(path: ControlPath, wanted: Sequence[int]) -> int:
     if last > path.steps and path.fixed_from is None:
         raise InputError(f"step {last} is beyond the computed control path ({path.steps} steps)")
     return min(last, path.steps) if path.fixed_from is not None and last > path.steps else last
+
+
+def _record_set(path: ControlPath, wanted: Sequence[int]) -> set[int]:
+    """Steps to record: beyond a fixed point every config equals the last one."""
+    return {min(n, path.steps) for n in wanted}
 
 
 def _lookup(results: dict[int, object], path: ControlPath, wanted: Sequence[int]) -> dict[int, object]:
@@ -197,8 +203,9 @@ def sample_outputs(program: Program, path: ControlPath, xs: np.ndarray, at: Iter
     regs = np.array([[float(Fraction(int(v.p), int(v.q)))] * len(xs) if v is not None else xs
                      for v in (r.initial for r in program.registers)], dtype=np.float64)
     oi = _out_index(program)
+    record = _record_set(path, wanted)
     got: dict[int, np.ndarray] = {}
-    if 0 in wanted:
+    if 0 in record:
         got[0] = regs[oi].copy()
     for n in range(1, last + 1):
         i = path.ops[n - 1]
@@ -213,7 +220,7 @@ def sample_outputs(program: Program, path: ControlPath, xs: np.ndarray, at: Iter
                 new.append((reg, v))
             for reg, v in new:
                 regs[reg] = v
-        if n in wanted:
+        if n in record:
             got[n] = regs[oi].copy()
     return _lookup(got, path, wanted)  # type: ignore[return-value]
 
@@ -340,26 +347,73 @@ class Form:
         return add_down(add_down(self.c, -gh), -self.r), add_up(add_up(self.c, gh), self.r)
 
 
+def _pow2(a: object) -> bool:
+    """A scalar power of two (or 0): multiplying by it is exact away from underflow and overflow."""
+    if not isinstance(a, float):
+        return False
+    if a == 0.0:
+        return True
+    m, _ = np.frexp(abs(a))
+    return m == 0.5 and 2.0**-600 < abs(a) < 2.0**600
+
+
+def _scaled(a, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """a·v and an upper bound of its rounding error (None when it is exactly 0)."""
+    if _pow2(a):
+        p = a * v
+        if not np.any((p != 0) & (np.abs(p) < _TINY)):
+            return p, None
+    p, e = _err_prod(a, v)
+    return p, (e if e.any() else None)
+
+
+def _acc_err(acc: np.ndarray | None, e: np.ndarray | None) -> np.ndarray | None:
+    if e is None:
+        return acc
+    return e if acc is None else add_up(acc, e)
+
+
 def _lin(terms: list[tuple[object, float, Form]], const, const_err: float, h: np.ndarray) -> Form:
-    """sum a·F + const, with every rounding error (and coefficient representation error) in r."""
+    """sum a·F + const, with every rounding error (and coefficient representation error) in r.
+
+    Error-free transformations make every rounding error known; the fast paths skip them where the
+    arithmetic is exact (power-of-two coefficients, a first term added to 0)."""
     n = len(h)
-    c = np.broadcast_to(np.asarray(const, dtype=np.float64), (n,)).copy()
-    g = np.zeros(n)
-    ec = np.full(n, const_err)
-    eg = np.zeros(n)
-    r = np.zeros(n)
+    zero_const = np.isscalar(const) and const == 0
+    c: np.ndarray | None = None if zero_const else np.broadcast_to(np.asarray(const, dtype=np.float64), (n,)).copy()
+    g: np.ndarray | None = None
+    ec = np.full(n, const_err) if const_err else None
+    eg = None
+    r = None
     for a, delta, f in terms:
-        p, e = _err_prod(a, f.c)
-        c, e2 = two_sum(c, p)
-        ec = add_up(ec, add_up(e, np.abs(e2)))
-        p, e = _err_prod(a, f.g)
-        g, e2 = two_sum(g, p)
-        eg = add_up(eg, add_up(e, np.abs(e2)))
-        r = add_up(r, mul_up(np.abs(a), f.r))
+        p, e = _scaled(a, f.c)
+        if c is None:
+            c = p
+        else:
+            c, e2 = two_sum(c, p)
+            e = _acc_err(e, np.abs(e2) if e2.any() else None)
+        ec = _acc_err(ec, e)
+        p, e = _scaled(a, f.g)
+        if g is None:
+            g = p
+        else:
+            g, e2 = two_sum(g, p)
+            e = _acc_err(e, np.abs(e2) if e2.any() else None)
+        eg = _acc_err(eg, e)
+        if f.r.any():
+            ar = abs(a) * f.r if _pow2(a) and abs(a) >= 1 else mul_up(np.abs(a), f.r)  # scaling up is exact
+            r = ar if r is None else add_up(r, ar)
         if delta:
             mag = add_up(add_up(np.abs(f.c), mul_up(np.abs(f.g), h)), f.r)
-            r = add_up(r, mul_up(np.full(n, delta), mag))
-    r = add_up(r, add_up(ec, mul_up(eg, h)))
+            r = _acc_err(r, mul_up(np.full(n, delta), mag))
+    if c is None:
+        c = np.zeros(n)
+    if g is None:
+        g = np.zeros(n)
+    err = _acc_err(ec, mul_up(eg, h) if eg is not None else None)
+    r = _acc_err(r, err)
+    if r is None:
+        r = np.zeros(n)
     bad = ~(np.isfinite(c) & np.isfinite(g) & np.isfinite(r))
     if bad.any():
         c, g, r = np.where(bad, 0.0, c), np.where(bad, 0.0, g), np.where(bad, _INF, r)
@@ -397,8 +451,9 @@ def enclose_registers(program: Program, path: ControlPath, lanes: Lanes, at: Ite
         else:
             v, e = _coef(r.initial)
             regs.append(Form(np.full(n, v), np.zeros(n), np.full(n, e)))
+    record = _record_set(path, wanted)
     got: dict[int, list[Form]] = {}
-    if 0 in wanted:
+    if 0 in record:
         got[0] = list(regs)
     for step in range(1, last + 1):
         i = path.ops[step - 1]
@@ -410,7 +465,7 @@ def enclose_registers(program: Program, path: ControlPath, lanes: Lanes, at: Ite
                               cv, ce, h)) for reg, relus, coeffs, cv, ce in updates]
             for reg, f in new:
                 regs[reg] = f
-        if step in wanted:
+        if step in record:
             got[step] = list(regs)
     return _lookup(got, path, wanted)  # type: ignore[return-value]
 

@@ -1,0 +1,77 @@
+"""`certify build`: named constructions → weight files (today: the universal approximator)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from certify.cli.app import cli, console
+from certify.rational import parse_number
+
+
+@cli.group("build")
+def build_group() -> None:
+    """Build a named construction into a weight file with its certified claims."""
+
+
+@build_group.command("universal")
+@click.option("--f", "f_text", required=True, help='Target function of x, e.g. "exp(x)", "abs(x)", '
+              '"where(x < 0, -x, x**2)". Must be continuous on [-1, 1] with sup|f| < 7.')
+@click.option("--target-error", "target_text", default=None,
+              help="Certified sup error to reach at the last round (exact: 1e-3, 1/1000). Default 1e-3.")
+@click.option("--rounds", type=click.IntRange(1, 60), default=None,
+              help="Number of rounds (degrees 2, 4, 8, ...); with --target-error: rounds whose errors fall "
+                   "geometrically to the target.")
+@click.option("--ratio", type=click.FloatRange(0.01, 0.9), default=0.25, show_default=True,
+              help="With --target-error alone: each round's estimated error is at most this times the last.")
+@click.option("--max-steps", type=click.IntRange(100, 10**8), default=10**6, show_default=True,
+              help="Most RNN steps the stream may need.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="Weight file to write (certify.rnn/1 JSON).")
+def universal_cmd(f_text: str, target_text: str | None, rounds: int | None, ratio: float, max_steps: int,
+                  output: str) -> int:
+    """The universal approximator for f: one fixed RNN (the same weights for every f except the
+    initial stack value h0) whose output y_T approaches f on all of [-1, 1] as T grows.
+
+    The rate table written to claims.rate is certified: per round, a rigorous sup-norm of the
+    polynomial added so far minus f, plus the proven arithmetic error. Check it with
+    `certify check` (the simulation) and `certify rates` (the table).
+    """
+    import time
+
+    from certify.bounds.static import weight_stats
+    from certify.compiler.tmnu_to_rnn import compile_program
+    from certify.constructions.universal import build_universal
+    from certify.rnn import io
+
+    start = time.perf_counter()
+    target = parse_number(target_text, where="--target-error") if target_text is not None else None
+    if target is None and rounds is None:
+        target = parse_number("1e-3")
+    b = build_universal(f_text, target=target, rounds=rounds, ratio=ratio, max_rnn_steps=max_steps)
+    compiled = compile_program(b.program)
+    f = io.from_compiled(compiled, b.claims)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    io.write(f, output)
+    st = weight_stats(compiled.network)
+    t = Table(title=f"universal approximator for f = {f_text}", title_justify="left")
+    for col in ("round", "from RNN step T", "degree", "teeth", "sup|P_r - f| ≤", "arithmetic ≤", "certified E ≤"):
+        t.add_column(col, justify="right")
+    for r in b.rows:
+        rd = r.round
+        t.add_row(str(r.index), str(r.T), str(rd.degree) if rd else "—",
+                  (f"{min(rd.teeth)}" + (f"–{max(rd.teeth)}" if max(rd.teeth) != min(rd.teeth) else "")) if rd and
+                  rd.teeth else "—", _e(r.approx.upper), _e(r.arith) if rd else "—", _e(r.bound))
+    console.print(t)
+    console.print(f"  stream: {len(b.plan.stream)} instructions; last round's output from RNN step "
+                  f"{b.rows[-1].T} (≤ {max_steps})")
+    console.print(f"  network: hidden_dim {compiled.network.hidden_dim}, max |weight| {st.max_abs} "
+                  f"({st.max_abs_at}); the same for every f — only h0 (the stream) differs")
+    console.print(f"  wrote {output} (sha256 {compiled.network.sha256()[:16]}…) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _e(q) -> str:
+    return "—" if q is None else f"{float(q):.3e}"

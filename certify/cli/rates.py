@@ -1,0 +1,92 @@
+"""`certify rates`: certified error versus runtime of a weight file, and its claimed rate table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from certify.cli.app import cli, console
+from certify.verdict import Verdict
+
+
+@cli.command("rates")
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the log-log plot here (.png/.svg/.pdf). Default: WEIGHTS with .rates.png.")
+@click.option("--no-plot", is_flag=True, help="Do not write a plot.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the report as JSON (certify.rates/1) to this file.")
+@click.option("--samples", type=click.IntRange(0, 10**6), default=2001, show_default=True,
+              help="x grid for the sampled (measured, float64) error shown beside the certified one.")
+@click.option("--lanes", type=click.IntRange(1, 2**20), default=256, show_default=True,
+              help="Enclosure method: x-lanes of the first pass (a power of 2).")
+@click.option("--max-lanes", type=click.IntRange(1, 2**24), default=2**14, show_default=True,
+              help="Enclosure method: most lanes per row before a claim is left UNKNOWN.")
+@click.option("--horizon", type=click.IntRange(1, 10**8), default=None,
+              help="Enclosure method: certify rows up to this RNN step (default: the last claimed T).")
+def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str | None, samples: int, lanes: int,
+              max_lanes: int, horizon: int | None) -> int:
+    """Certify sup_x |y_T(x) - f(x)| against the RNN step T, and check the file's claims.rate.
+
+    \b
+    Rows: the output can only change at TMNU steps whose op writes the output register (read off
+    the program), so each row's bound holds from its T up to the next row's. For the universal
+    interpreter a row is a round: certified sup|P_r - f| plus the proven arithmetic error. For any
+    other program: affine-in-x enclosures on x-lanes against arb enclosures of f, bisected.
+    A claimed E(T) is PROVED when certified, REFUTED (naming T and a witness x) when a rigorous
+    lower bound exceeds it, UNKNOWN otherwise. Exit 0 / 10 / 20; the last line is RESULT: ...
+    The bounds assume the simulation theorem of the file, which `certify check` proves.
+    """
+    from certify.bounds.rates import plot_rates, rates, report_json
+    from certify.rnn import io
+
+    f = io.read(weights)
+    rep = rates(f, samples=samples, lanes=lanes, max_lanes=max_lanes, horizon=horizon)
+    t = Table(title=f"{rep.name}: error versus runtime, f = {rep.target}  (method: {rep.method})",
+              title_justify="left")
+    cols = ["T from", "to", "row"]
+    if rep.method == "universal":
+        cols += ["|P_r - f| ≤", "arith ≤"]
+    cols += ["certified ≤", "sampled"]
+    notes = any(r.note for r in rep.rows)
+    for c in cols + (["note"] if notes else []):
+        t.add_column(c, justify="right" if c not in ("row", "note") else "left")
+    for r in rep.rows:
+        row = [str(r.T), "∞" if r.T_end is None else str(r.T_end - 1), r.label]
+        if rep.method == "universal":
+            row += [_e(r.approx), _e(r.arith)]
+        row += [_e(r.certified), f"{r.sampled:.3e}" if r.sampled is not None else "—"]
+        t.add_row(*(row + ([r.note] if notes else [])))
+    console.print(t)
+    if rep.claims:
+        c = Table(title="claims.rate", title_justify="left")
+        for col in ("T", "E", "verdict", "reason"):
+            c.add_column(col)
+        for ch in rep.claims:
+            c.add_row(str(ch.T), _e(ch.E), ch.verdict.value, ch.reason)
+        console.print(c)
+    for n in rep.notes:
+        console.print(f"note: {n}")
+    if not no_plot:
+        out = plot_path or str(Path(weights).with_suffix("").with_suffix("")) + ".rates.png"
+        plot_rates(rep, out)
+        console.print(f"plot: {out}")
+    if json_path:
+        Path(json_path).write_text(json.dumps(report_json(rep), indent=1) + "\n")
+        console.print(f"report: {json_path}")
+    counts = {v: sum(1 for ch in rep.claims if ch.verdict is v) for v in Verdict}
+    refuted = [ch for ch in rep.claims if ch.verdict is Verdict.REFUTED]
+    what = (f"{counts[Verdict.PROVED]} of {len(rep.claims)} claimed rows proved, {counts[Verdict.REFUTED]} refuted, "
+            f"{counts[Verdict.UNKNOWN]} unknown" if rep.claims else "no claimed rate table")
+    if refuted:
+        what += f"; first refuted at T={refuted[0].T}"
+    console.print(f"RESULT: {rep.verdict.value} {rep.name} rates: {what} ({rep.seconds:.1f} s)")
+    return rep.verdict.exit_code
+
+
+def _e(q) -> str:
+    """A bound for people: 4 significant digits (the exact value is in --json)."""
+    return "—" if q is None else f"{float(q):.3e}"
