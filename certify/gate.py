@@ -247,8 +247,7 @@ def _thresholds(t: Target, f: io.RnnFile) -> Check:
         verdicts.append(Verdict.REFUTED)
         names.append(key)
         fails.append(f"{key} <= {to_string(fmpq(limit))} fails: the {METRICS[metric][1]} is {to_string(got[metric])}")
-    for T, E in th.error:
-        v, why = _error_threshold(f, T, E)
+    for (T, E), (v, why) in zip(th.error, _error_thresholds(f, list(th.error)), strict=True):
         if v is Verdict.PROVED:
             passed += 1
             continue
@@ -262,25 +261,28 @@ def _thresholds(t: Target, f: io.RnnFile) -> Check:
     return Check(t.name, "thresholds", combine(verdicts), "; ".join(fails), tuple(names), time.perf_counter() - t0)
 
 
-def _error_threshold(f: io.RnnFile, T: int, E: fmpq) -> tuple[Verdict, str]:
-    """Certified sup error at T against E: PROVED if certified <= E; REFUTED if an exact error at a sample input
-    exceeds E; otherwise UNKNOWN (the certified bound, if any, is not below the threshold)."""
-    from certify.report import extras
+def _error_thresholds(f: io.RnnFile, rows: list[tuple[int, fmpq]]) -> list[tuple[Verdict, str]]:
+    """Certified sup error at each T against its E, decided by ``certify.bounds.rates``. Without it (or when it
+    cannot analyse the file) an exact error at a sample input above E still REFUTES; anything else is UNKNOWN."""
+    if not rows:
+        return []
+    from certify.report.certified import check_errors
     from certify.report.collect import ReportOptions, measured_errors
 
-    section, points = extras.certified_rates(f)
-    applicable = [p for p in points if p.T <= T]
-    if applicable:
-        bound = parse_number(applicable[-1].E)
-        if bound <= E:
-            return Verdict.PROVED, ""
-        why = f"the certified bound for T >= {applicable[-1].T} is {applicable[-1].E}"
-    else:
-        why = f"no certified error bound at T={T} ({section.reason or 'certify.bounds.rates has none'})"
-    for p in measured_errors(f, [T], ReportOptions()):
-        if p.exact and parse_number(p.E) > E:
-            return Verdict.REFUTED, f"the exact error at x = {p.at} is {p.E}"
-    return Verdict.UNKNOWN, why
+    checks = check_errors(f, rows)
+    if not isinstance(checks, str):
+        by_t = {c.T: c for c in checks}
+        return [(by_t[T].verdict, by_t[T].reason) if T in by_t else (Verdict.UNKNOWN, "not checked")
+                for T, _ in rows]
+    measured = {p.T: p for p in measured_errors(f, [T for T, _ in rows], ReportOptions())}
+    out = []
+    for T, E in rows:
+        p = measured.get(T)
+        if p is not None and p.exact and parse_number(p.E) > E:
+            out.append((Verdict.REFUTED, f"the exact error at x = {p.at} is {p.E}"))
+        else:
+            out.append((Verdict.UNKNOWN, f"no certified error bound: {checks}"))
+    return out
 
 
 def _baseline_metrics(t: Target, base: dict | None) -> tuple[dict[str, fmpq], str]:

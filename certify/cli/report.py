@@ -29,11 +29,14 @@ from certify.cli.app import cli, console, err_console
               help="Without --certificate: worker processes for the check.")
 @click.option("--samples", type=click.IntRange(1, 64), default=7, show_default=True,
               help="Constant inputs x rolled out exactly for the trajectory plot and the measured errors.")
+@click.option("--no-rates", is_flag=True,
+              help="Skip the certified error-versus-runtime table (certify rates), which can take a while; the "
+                   "claimed bound and the measured errors are still shown.")
 @click.option("--max-steps", type=click.IntRange(1, 10**7), default=2000, show_default=True,
               help="Longest exact rollout for the trajectory and the measured errors (claimed runtimes beyond it "
                    "are not sampled; the report says so).")
 def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | None, no_timings: bool, timeout: float,
-               jobs: int, samples: int, max_steps: int) -> int:
+               jobs: int, samples: int, no_rates: bool, max_steps: int) -> int:
     """Write a proof report of WEIGHTS: the verdict in plain words, what failed (with the witness and the
     command that replays it), the construction, every obligation, the static claims, precision, error
     against runtime, and plots.
@@ -68,7 +71,7 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
             c = check(f, Options(timeout=timeout, jobs=jobs, weights_name=weights))
         cert, timings = c.to_json(), (None if no_timings else c.timings_json())
     prefix = str(target.with_name(f"{target.stem}.witness")) if target is not None else "witness"
-    options = ReportOptions(samples=samples, max_steps=max_steps, witness_prefix=prefix)
+    options = ReportOptions(samples=samples, max_steps=max_steps, witness_prefix=prefix, rates=not no_rates)
     rep = build_report(f, cert, weights_ref=weights, certificate_ref=cert_path, timings=timings, options=options)
     if as_json:
         console.print_json(files.to_json_text(rep))

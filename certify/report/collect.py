@@ -30,6 +30,7 @@ from certify.errors import InputError
 from certify.execute.exact import sample_times
 from certify.rational import decimal, parse_number, to_string
 from certify.report import extras
+from certify.report.certified import CertifiedRates, certified_rates, not_computed
 from certify.report.model import (
     Claim,
     Construction,
@@ -44,7 +45,7 @@ from certify.report.model import (
     StackInfo,
     Trajectory,
 )
-from certify.report.words import headline, replay_command
+from certify.report.words import headline, rate_sentence, replay_command
 from certify.rnn.io import RnnFile
 from certify.verdict import Verdict, combine
 
@@ -65,7 +66,8 @@ class ReportOptions:
     budget: int = 2_000_000
     plot_points: int = 240
     witness_prefix: str = "witness"
-    extras: bool = True
+    extras: bool = True  # precision and certified rates (False: neither, for quick reports in tests)
+    rates: bool = True   # certified rates (certify.bounds.rates; can take a while)
 
 
 def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certificate_ref: str | None = None,
@@ -118,6 +120,8 @@ def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certific
         p = violated[0]
         text += (f" The file's rate claim is false: at T = {p.T} the exact error at x = {p.at} is {p.E}, above the "
                  "claimed bound.")
+    certified = certified_rates(f, options.rates) if options.extras else not_computed("not requested")
+    text += rate_sentence(certified.checks)
     cmds = [("check", f"certify check {weights_ref}" + (f" --certificate {certificate_ref}" if certificate_ref
                                                          else ""))]
     if certificate_ref:
@@ -132,7 +136,7 @@ def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certific
         failures=tuple(failures), claims=tuple(claims), construction=construction,
         precision=extras.precision(f, trajectory.times[-1] if trajectory.times else 0) if options.extras
         else extras.NOT_REQUESTED,
-        rates=rates if not options.extras else _with_certified(rates, f),
+        rates=_with_certified(rates, certified) if options.extras else rates,
         trajectory=trajectory, sparsity=_sparsity(f), timings=seconds is not None, commands=tuple(cmds))
 
 
@@ -315,6 +319,6 @@ def _exceeds(p: RatePoint, claimed: tuple[RatePoint, ...]) -> bool:
     return bound is not None and parse_number(p.E) > parse_number(bound.E)
 
 
-def _with_certified(rates: Rates, f: RnnFile) -> Rates:
-    section, points = extras.certified_rates(f)
-    return Rates(rates.target, rates.claimed, rates.measured, rates.sample_inputs, rates.note, section, points)
+def _with_certified(rates: Rates, c: CertifiedRates) -> Rates:
+    return Rates(rates.target, rates.claimed, rates.measured, rates.sample_inputs, rates.note, c.section, c.points,
+                 c.checks)

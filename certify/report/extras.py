@@ -1,8 +1,8 @@
-"""Optional analyses a report shows when they exist: the precision table and certified rate tables.
+"""The precision table a report shows when :mod:`certify.bounds.precision` exists (certified rates:
+:mod:`certify.report.certified`).
 
-They live in :mod:`certify.bounds.precision` and :mod:`certify.bounds.rates`. When a module is absent
-(or the file has nothing for it to analyse), the section says "not computed" and why; it never
-shows numbers it did not get from that module.
+When the module is absent (or the file has nothing for it to analyse), the section says "not
+computed" and why; it never shows numbers it did not get from that module.
 
 >>> NOT_REQUESTED.status
 'not computed'
@@ -14,7 +14,7 @@ import importlib
 import importlib.util
 from fractions import Fraction
 
-from certify.report.model import RatePoint, Section, Table
+from certify.report.model import Section, Table
 from certify.rnn.io import RnnFile
 
 NOT_REQUESTED = Section("not computed", "not requested for this report")
@@ -86,13 +86,3 @@ def up(x: float, digits: int = 3) -> str:
     text = str(m)
     mant = text[0] + ("." + text[1:].rstrip("0") if text[1:].rstrip("0") else "")
     return f"{mant}e{e}" if e else mant
-
-
-def certified_rates(f: RnnFile) -> tuple[Section, tuple[RatePoint, ...]]:
-    """The certified per-round rate table of :mod:`certify.bounds.rates`, or "not computed"."""
-    if "rate" not in f.claims and "target" not in f.claims:
-        return Section("not computed", "the file claims no rate"), ()
-    mod = _module("certify.bounds.rates")
-    if mod is None:
-        return Section("not computed", "this version of certify has no certified rates (certify.bounds.rates)"), ()
-    return Section("not computed", "certify.bounds.rates exists but the report does not read it yet"), ()

@@ -58,6 +58,12 @@ def _num(text: str) -> str:
     return code if shown == text else f"{code} <span class=muted>{_e(shown)}</span>"
 
 
+def _approx(text: str) -> str:
+    """A measured value that is itself a decimal approximation (f(x) was not rational): 4 digits, marked ≈."""
+    shown = approx(text)
+    return _e(shown if shown.startswith("≈") else f"≈ {shown}")
+
+
 def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
     """``rows`` hold ready HTML cells; a cell starting with ``\\0V`` is a verdict cell."""
     out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
@@ -167,15 +173,17 @@ def _analysis(s: Section) -> str:
 
 def _rates(r: Report, plots: dict[str, str]) -> str:
     rt = r.rates
-    if not (rt.claimed or rt.measured or rt.certified_points):
+    if not (rt.claimed or rt.measured or rt.certified_points or rt.certified.status == "computed"):
         return _section(r, "Error against runtime", "rate",
                         "<p>The file claims no error rate (no <code>claims.rate</code>), so there is nothing to "
                         "plot.</p>")
     measured = {p.T: p for p in rt.measured}
+    checks = {c.T: c for c in rt.checks}
     rows = []
     for p in rt.claimed:
-        m = measured.get(p.T)
-        rows.append([str(p.T), _num(p.E), (_num(m.E) if m.exact else f"≈ {_e(m.E)}") + f" at x = {_e(m.at)}"
+        m, c = measured.get(p.T), checks.get(p.T)
+        rows.append([str(p.T), _num(p.E), _v(c.verdict) if c else "<span class=muted>not checked</span>",
+                     (_num(m.E) if m.exact else _approx(m.E)) + f" at x = {_e(m.at)}"
                      if m else "<span class=muted>not measured</span>"])
     body = (f"<p>Target f(x) = <code>{_e(rt.target)}</code>. " if rt.target else "<p>") + (
         f"Measured errors are exact errors |y_T(x) − f(x)| at {len(rt.sample_inputs)} sample inputs "
@@ -183,7 +191,11 @@ def _rates(r: Report, plots: dict[str, str]) -> str:
     if rt.note:
         body += f"<p class=muted>{_e(rt.note)}.</p>"
     body += _figure("rate", plots)
-    body += _table(["T", "claimed E(T)", "largest measured error"], rows, numeric={0})
+    body += _table(["T", "claimed E(T)", "certify rates", "largest measured error"], rows, numeric={0})
+    bad = [c for c in rt.checks if c.verdict is not Verdict.PROVED]
+    if bad:
+        body += "<ul>" + "".join(f"<li>T = {c.T}: <strong>{c.verdict.value}</strong> — {_e(c.reason)}</li>"
+                                 for c in bad) + "</ul>"
     body += f'<h3 id="certified-rates">Certified rates</h3>{_analysis(rt.certified)}'
     return _section(r, "Error against runtime", "rate", body)
 

@@ -29,6 +29,11 @@ def _num(text: str) -> str:
     return f"`{text}`" if shown == text else f"`{text}` ({shown})"
 
 
+def _approx(text: str) -> str:
+    shown = approx(text)
+    return shown if shown.startswith("≈") else f"≈ {shown}"
+
+
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(_cell(h) for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
@@ -106,18 +111,21 @@ def render(r: Report, images: dict[str, str]) -> str:
     out += ["## Precision", "", *_analysis(r.precision)]
     out += ["## Error against runtime", ""]
     rt = r.rates
-    if rt.claimed or rt.measured or rt.certified_points:
+    if rt.claimed or rt.measured or rt.certified_points or rt.certified.status == "computed":
         out += [(f"Target f(x) = `{rt.target}`. " if rt.target else "")
                 + f"Measured errors are exact errors at {len(rt.sample_inputs)} sample inputs: lower bounds on the "
                   "sup-norm error, not certificates.", ""]
         if rt.note:
             out += [rt.note + ".", ""]
         out += _image("rate", images)
-        measured = {p.T: p for p in rt.measured}
-        out += _table(["T", "claimed E(T)", "largest measured error"], [
-            [str(p.T), _num(p.E), ((_num(measured[p.T].E) if measured[p.T].exact else f"≈ {measured[p.T].E}")
-                                   + f" at x = {measured[p.T].at}") if p.T in measured else "not measured"]
+        measured, checks = {p.T: p for p in rt.measured}, {c.T: c for c in rt.checks}
+        out += _table(["T", "claimed E(T)", "certify rates", "largest measured error"], [
+            [str(p.T), _num(p.E), f"**{checks[p.T].verdict.value}**" if p.T in checks else "not checked",
+             ((_num(measured[p.T].E) if measured[p.T].exact else _approx(measured[p.T].E))
+              + f" at x = {measured[p.T].at}") if p.T in measured else "not measured"]
             for p in rt.claimed])
+        out += [f"- T = {c.T}: **{c.verdict.value}** — {c.reason}" for c in rt.checks
+                if c.verdict.value != "PROVED"] + ([""] if any(c.verdict.value != "PROVED" for c in rt.checks) else [])
         out += ["### Certified rates", "", *_analysis(rt.certified)]
     else:
         out += ["The file claims no error rate (no `claims.rate`).", ""]

@@ -156,6 +156,17 @@ class RatePoint:
 
 
 @dataclass(frozen=True)
+class RateCheck:
+    """The rate module's verdict on one row of ``claims.rate``: E bounds the error for T in [T, T_end)."""
+
+    T: int
+    T_end: int | None
+    E: str
+    verdict: Verdict
+    reason: str
+
+
+@dataclass(frozen=True)
 class Rates:
     """Error against runtime: the file's claimed bound, errors measured at sample inputs (lower bounds
     on the sup-norm error, never a certificate), and the certified table when ``certify.bounds.rates``
@@ -168,6 +179,7 @@ class Rates:
     note: str = ""
     certified: Section = Section()
     certified_points: tuple[RatePoint, ...] = ()
+    checks: tuple[RateCheck, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -281,7 +293,8 @@ def _decode_report(d: dict[str, Any]) -> Report:
         precision=Section.from_json(d["precision"]),
         rates=Rates(target=r["target"], claimed=_points(r["claimed"]), measured=_points(r["measured"]),
                     sample_inputs=tuple(r["sample_inputs"]), note=r["note"],
-                    certified=Section.from_json(r["certified"]), certified_points=_points(r["certified_points"])),
+                    certified=Section.from_json(r["certified"]), certified_points=_points(r["certified_points"]),
+                    checks=tuple(RateCheck(**(c | {"verdict": Verdict(c["verdict"])})) for c in r["checks"])),
         trajectory=Trajectory(tuple(t["inputs"]), tuple(t["times"]), _tuples(t["values"]), tuple(t["targets"])),
         sparsity=Sparsity(sp["rows"], sp["cols"], _tuples(sp["blocks"]), _tuples(sp["positive"]),
                           _tuples(sp["negative"])),

@@ -90,9 +90,10 @@ def rate(r: Report) -> str | None:
             ax.step([p.T for p in rt.claimed], [_float(p.E) for p in rt.claimed], where="post", color="#1f4e9c",
                     lw=1.6, label="claimed bound E(T)")
             ax.plot([p.T for p in rt.claimed], [_float(p.E) for p in rt.claimed], "o", color="#1f4e9c", ms=3)
-        if rt.certified_points:
-            ax.step([p.T for p in rt.certified_points], [_float(p.E) for p in rt.certified_points], where="post",
-                    color="#2a8f3c", lw=1.6, label="certified bound")
+        pos = [p for p in rt.certified_points if _float(p.E) > 0]
+        if pos:
+            ax.step([p.T for p in pos], [_float(p.E) for p in pos], where="post", color="#2a8f3c", lw=1.2,
+                    ls="--", label="certified bound (certify rates)")
         pos = [p for p in rt.measured if _float(p.E) > 0]
         if pos:
             ax.plot([p.T for p in pos], [_float(p.E) for p in pos], "x", color="#b5472b", ms=5,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from flint import fmpq
 
-from certify.rational import decimal, parse_number
+from certify.rational import decimal, parse_number, to_string
 from certify.verdict import Verdict
 
 
@@ -50,6 +50,27 @@ def headline(verdict: Verdict, simulation_checked: bool, counts: dict[str, int],
                 "replayed in exact arithmetic.")
     return (f"Not proved: {bad} of {_plural(total, 'obligation', 'obligations')} "
             f"{'is' if bad == 1 else 'are'} UNKNOWN ({first}); none is refuted.")
+
+
+def rate_sentence(checks) -> str:
+    """What the rate module decided about the file's claimed rate table, as a sentence (or nothing).
+
+    >>> from certify.report.model import RateCheck
+    >>> rate_sentence([RateCheck(10, 14, "1/4", Verdict.PROVED, ""), RateCheck(14, None, "1/16", Verdict.PROVED, "")])
+    ' The claimed error-versus-runtime table is certified: all 2 rows PROVED.'
+    >>> rate_sentence([RateCheck(10, None, "1/99", Verdict.REFUTED, "at T=10: |y_T - f| >= 0.25 > E")])
+    ' The claimed error-versus-runtime table is false: row T=10 is REFUTED (at T=10: |y_T - f| >= 0.25 > E).'
+    """
+    if not checks:
+        return ""
+    bad = [c for c in checks if c.verdict is not Verdict.PROVED]
+    if not bad:
+        return f" The claimed error-versus-runtime table is certified: all {len(checks)} rows PROVED."
+    refuted = [c for c in bad if c.verdict is Verdict.REFUTED]
+    first = (refuted or bad)[0]
+    what = "false" if refuted else "not fully certified"
+    return (f" The claimed error-versus-runtime table is {what}: row T={first.T} is {first.verdict.value} "
+            f"({first.reason})" + (f"; {len(bad) - 1} more rows are not PROVED." if len(bad) > 1 else "."))
 
 
 def badge(verdict: Verdict, simulation_checked: bool, results: int) -> str:
@@ -110,3 +131,33 @@ def approx(text: str, digits: int = 4) -> str:
 
 def _pow10(e: int) -> fmpq:
     return fmpq(10**e) if e >= 0 else fmpq(1, 10**-e)
+
+
+def bound_text(q: fmpq, upper: bool, digits: int = 4) -> str:
+    """A certified bound for display, rounded in the safe direction: ``≤ u`` with u ≥ q for an upper bound,
+    ``≥ l`` with l ≤ q for a lower bound (q ≥ 0), to ``digits`` significant digits.
+
+    >>> bound_text(fmpq(51898292912548847472002731457, 158456325028528675187087900672), upper=True)
+    '≤ 0.3276'
+    >>> bound_text(fmpq(1, 3), upper=False), bound_text(fmpq(1, 4096), upper=True), bound_text(fmpq(0), True)
+    ('≥ 0.3333', '≤ 2.442e-4', '≤ 0')
+    """
+    sign = "≤" if upper else "≥"
+    if q <= 0:
+        return f"{sign} {to_string(q)}"
+    e = len(str(q.p)) - len(str(q.q))
+    while q < _pow10(e):
+        e -= 1
+    while q >= _pow10(e + 1):
+        e += 1
+    scale = _pow10(e - digits + 1)
+    m = q / scale
+    n = int(m.p) // int(m.q)
+    if upper and n * scale < q:
+        n += 1
+    value = n * scale
+    text = decimal(value, max(0, digits - 1 - e)) if -3 <= e <= 5 else \
+        f"{decimal(value / _pow10(e), digits - 1)}e{e}"
+    mant, _, exp = text.partition("e")
+    mant = mant.rstrip("0").rstrip(".") if "." in mant else mant
+    return f"{sign} {mant}" + (f"e{exp}" if exp else "")

@@ -22,18 +22,20 @@ def _last(out: str) -> str:
 def test_report_html_md_json(run_cli, tmp_path: Path) -> None:
     w, c = str(SQ / "squaring.rnn.json"), str(tmp_path / "cert" / "certificate.json")
     assert run_cli("check", w, "--certificate", c)[0] == 0  # writes certificate.timings.json beside it
-    code, out, _ = run_cli("report", w, "--certificate", c, "-o", str(tmp_path / "sq.html"), "--max-steps", "40")
+    code, out, _ = run_cli("report", w, "--certificate", c, "-o", str(tmp_path / "sq.html"), "--max-steps", "40",
+                           "--no-rates")
     assert code == 0 and _last(out) == "RESULT: PROVED squaring: 16 proved, 0 refuted, 0 unknown"
     page = (tmp_path / "sq.html").read_text()
     assert "Every step of this network simulates its TMNU exactly" in page and page.count("<svg") == 3
     assert ">time<" in page and " ms</td>" in page
-    code, out, _ = run_cli("report", w, "--certificate", c, "-o", str(tmp_path / "md" / "sq.md"), "--no-timings")
+    code, out, _ = run_cli("report", w, "--certificate", c, "-o", str(tmp_path / "md" / "sq.md"), "--no-timings",
+                           "--no-rates")
     assert code == 0
     md = (tmp_path / "md" / "sq.md").read_text()
     assert sorted(p.name for p in (tmp_path / "md").iterdir()) == ["sq-rate.svg", "sq-sparsity.svg",
                                                                     "sq-trajectory.svg", "sq.md"]
     assert "![rate](sq-rate.svg)" in md and "| time |" not in md
-    code, out, _ = run_cli("report", w, "--certificate", c, "--json", "--samples", "3")
+    code, out, _ = run_cli("report", w, "--certificate", c, "--json", "--samples", "3", "--no-rates")
     doc = json.loads(out.split("RESULT:")[0])
     jsonschema.Draft202012Validator(json.loads((ROOT / "docs" / "report-schema.json").read_text())).validate(doc)
     assert doc["verdict"] == "PROVED" and doc["certificate_file"] == c
@@ -130,7 +132,7 @@ def test_gate_json_and_bad_configuration(run_cli, copy: Path, monkeypatch) -> No
 
 @pytest.mark.parametrize("command, options", [
     ("report", ["--output", "--json", "--certificate", "--no-timings", "--timeout", "--jobs", "--samples",
-                "--max-steps"]),
+                "--no-rates", "--max-steps"]),
     ("gate", ["--config", "--jobs", "--junit", "--json"]),
 ])
 def test_help_explains_every_option(run_cli, command: str, options: list[str]) -> None:

@@ -95,20 +95,20 @@ def test_a_threshold_past_what_is_proven_fails_naming_the_bound(repo: Path) -> N
     assert f"weight_abs_max <= {to_string(wa / 2)} fails: the largest |weight| is {to_string(wa)}" in th.message
 
 
-def test_an_error_threshold_without_a_certified_bound_is_not_proved_but_a_sampled_violation_is_refuted(
-        repo: Path) -> None:
-    from certify.report import extras
-    from certify.rnn import io
+def test_error_thresholds_are_decided_by_the_rates_module_or_a_sampled_exact_error(repo: Path) -> None:
+    import importlib.util
 
+    have_rates = importlib.util.find_spec("certify.bounds.rates") is not None
     _toml(repo, 'error = [{T = 14, E = "1/16"}]\n')
     th = _check(_gate(repo), "squaring", "thresholds")
-    certified = extras.certified_rates(io.read(repo / "proofs" / "squaring" / "squaring.rnn.json"))[1]
-    if not certified:  # no certified rates in this version: a claim that holds is still not proved
+    if have_rates:
+        assert th.verdict is Verdict.PROVED, th.message
+    else:  # no certified rates in this version: a claim that holds is still not proved
         assert th.verdict is Verdict.UNKNOWN and "error at T=14 <= 1/16 is not proved" in th.message
     _toml(repo, 'error = [{T = 14, E = "1/1000"}]\n')
     th = _check(_gate(repo), "squaring", "thresholds")
     assert th.verdict is Verdict.REFUTED and th.failures == ("error[T=14]",)
-    assert "the exact error at x = " in th.message
+    assert "error at T=14 <= 1/1000 fails" in th.message and "x = " in th.message
 
 
 def test_a_bigger_network_regresses_against_the_baseline(repo: Path, tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from flint import fmpq
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from certify.constructions.bundled import BUNDLED
 from certify.errors import InputError
@@ -42,7 +44,7 @@ def test_schema_is_a_valid_json_schema() -> None:
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
 def test_bundled_reports_are_proved_schema_valid_and_round_trip(name: str) -> None:
-    r = _report(BUNDLED[name](), options=ReportOptions(samples=3, max_steps=60))
+    r = _report(BUNDLED[name](), options=ReportOptions(samples=3, max_steps=60, rates=False))
     assert r.verdict is Verdict.PROVED and r.simulation_checked
     assert r.headline.startswith("Every step of this network simulates its TMNU exactly")
     assert Report.from_json(_validate(r)) == r
@@ -128,7 +130,7 @@ def test_a_false_rate_claim_is_named_in_the_headline() -> None:
 
 
 def test_renderers_and_plots_are_deterministic_and_offline() -> None:
-    r = _report(BUNDLED["squaring"](), options=ReportOptions(samples=3, max_steps=60))
+    r = _report(BUNDLED["squaring"](), options=ReportOptions(samples=3, max_steps=60, rates=False))
     a, b = plots.all_plots(r), plots.all_plots(r)
     assert a == b and set(a) == {"rate", "sparsity", "trajectory"}
     page = html.render(r, a)
@@ -144,3 +146,37 @@ def test_from_json_rejects_other_formats() -> None:
         Report.from_json({"format": "certify.certificate/1"})
     with pytest.raises(InputError, match="malformed report"):
         Report.from_json({"format": "certify.report/1", "name": "x"})
+
+
+def test_certified_rates_are_shown_with_bounds_rounded_the_safe_way() -> None:
+    pytest.importorskip("certify.bounds.rates")
+    from certify.compiler.tmnu_to_rnn import compile_program
+    from certify.constructions.examples import squaring, squaring_claims
+    from certify.rational import parse_number
+
+    f = io.from_compiled(compile_program(squaring()), squaring_claims(rounds=4))
+    r = _report(f, options=ReportOptions(samples=3, max_steps=40))
+    _validate(r)
+    rt = r.rates
+    assert rt.certified.status == "computed" and rt.certified_points
+    assert [c.T for c in rt.checks] == [p.T for p in rt.claimed]
+    assert all(c.verdict is not Verdict.REFUTED for c in rt.checks)
+    assert "The claimed error-versus-runtime table is" in r.headline
+    for row, point in zip([row for row in rt.certified.table.rows if row[3] != "not certified"], rt.certified_points,
+                          strict=True):
+        shown = parse_number(row[3].removeprefix("≤ "))
+        assert shown >= parse_number(point.E)  # an upper bound is never displayed below itself
+    page = html.render(r, plots.all_plots(r))
+    assert "certify rates" in page and "certified bound (certify rates)" in page
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**30), st.integers(1, 10**30), st.integers(1, 6))
+def test_displayed_bounds_are_rounded_in_the_safe_direction(p: int, q: int, digits: int) -> None:
+    from certify.rational import parse_number
+    from certify.report.words import bound_text
+
+    x = fmpq(p, q)
+    up, down = bound_text(x, True, digits), bound_text(x, False, digits)
+    assert up.startswith("≤ ") and down.startswith("≥ ")
+    assert parse_number(up[2:]) >= x >= parse_number(down[2:])
