@@ -186,7 +186,7 @@ def _check_claim(f: RnnFile, fx: sympy.Expr, rows: list[RateRow], claims: list[t
         r = bad[0]
         return ClaimCheck(t, t_end, e, Verdict.REFUTED,
                           f"at T={max(r.T, t)}: |y_T - f| >= {_g(r.lower)} > E={_g(e)} at x = {r.witness} "
-                          f"(replay: certify run FILE --x {r.witness} --steps {max(r.T, t)} --exact)")
+                          f"(replay: certify run {f.source or 'FILE'} --x {r.witness} --steps {max(r.T, t)} --exact)")
     if uncovered:
         upto = max((r.T_end or 0) for r in rows) if rows else t
         why = (f"the claim covers every T from {t} on, but the program never halts and rows are certified up to "
@@ -208,7 +208,7 @@ def _replayed(f: RnnFile, fx: sympy.Expr, row: RateRow) -> RateRow:
     from certify.execute.tmnu_enclosure import exact_outputs
 
     assert f.simulation is not None and row.sampled_x is not None
-    x = fmpq(*row.sampled_x.as_integer_ratio())
+    x = fmpq(int((fmpq(*row.sampled_x.as_integer_ratio()) * 2**24).floor()), 2**24)  # short, easy to replay
     program = f.simulation.program
     step = max(row.steps)
     y = exact_outputs(program, control_path(program, steps=step), x, [step])[step]

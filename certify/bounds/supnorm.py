@@ -267,7 +267,7 @@ def _witness(best: _Piece, poly: _Poly, fn: ArbFunction | None) -> tuple[fmpq | 
     with _Prec(64):
         c = (arb.pi() * arb(best.t)).cos().mid()
     x = max(min(arb_to_fmpq(c), fmpq(1)), fmpq(-1))
-    x = fmpq(*float(x).as_integer_ratio())  # a short dyadic
+    x = fmpq(int((x * 2**24).floor()), 2**24)  # a short dyadic, easy to replay
     with _Prec(max(poly.prec, 64)):
         e = poly.at_x(x) - (fn(arb(x)) if fn is not None else arb(0))
     return x, _low(abs(e))
