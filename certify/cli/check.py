@@ -47,10 +47,9 @@ def check_cmd(weights: str, timeout: float, jobs: int, cert_path: str | None, as
 
     f = io.read(weights)
     smt_dir = Path(cert_path).parent / "smt" if cert_path else None
-    witness_dir = Path(cert_path).parent / "witnesses" if cert_path else Path("certify-witnesses")
+    witness_dir = Path(cert_path).parent / "witnesses" if cert_path else None  # else: replay commands inline
     options = Options(timeout=timeout, jobs=jobs, smt_dir=smt_dir, fail_fast=fail_fast,
-                      weights_name=_relative(weights, cert_path), witness_dir=witness_dir,
-                      witness_prefix="witnesses" if cert_path else str(witness_dir))
+                      weights_name=_relative(weights, cert_path), witness_dir=witness_dir)
     total = obligation_count(f)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

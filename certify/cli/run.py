@@ -38,10 +38,10 @@ BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
               help="How many evenly spaced steps to print (the last step is always printed).")
 @click.option("--tmnu", is_flag=True,
               help="Exact runs: print at TMNU step boundaries (t0 + c·n) with the decoded state.")
-@click.option("--start", "start_path", type=click.Path(dir_okay=False), default=None,
-              help="Exact runs: start from this TMNU configuration (JSON: state, stacks, registers — e.g. a "
-                   "witness from certify check) encoded into h, instead of h0; with --tmnu each step boundary is "
-                   "compared with the interpreter.")
+@click.option("--start", "start_path", default=None,
+              help="Start from this TMNU configuration (a JSON file or inline JSON: state, stacks, registers, "
+                   "optionally x — e.g. a witness of certify check) encoded into h instead of h0, and compare "
+                   "each TMNU step with the interpreter.")
 def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: bool, steps: int, backend: str | None,
             exact_flag: bool, prec: int, no_split: bool, out_path: str | None, samples: int, tmnu: bool,
             start_path: str | None) -> int:
@@ -242,10 +242,13 @@ def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
     if f.simulation is None:
         raise InputError("--start needs a file with a simulation block")
     prog, smap = f.simulation.program, f.simulation.map
-    path = Path(start_path)
-    if not path.is_file():
-        raise InputError(f"--start {start_path}: no such file")
-    doc = loads(path.read_bytes(), start_path)
+    if start_path.lstrip().startswith("{"):  # an inline configuration, as `certify check` prints it
+        doc = loads(start_path, "--start")
+    else:
+        path = Path(start_path)
+        if not path.is_file():
+            raise InputError(f"--start {start_path}: no such file")
+        doc = loads(path.read_bytes(), start_path)
     config = read_config(prog, doc.get("config", doc) if isinstance(doc, dict) else doc, start_path)
     x_given = x_text if x_text is not None else (doc.get("x", "0") if isinstance(doc, dict) else "0")
     x = parse_number(x_given, where="--x")

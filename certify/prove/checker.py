@@ -10,7 +10,9 @@ a solver ``unknown`` or timeout is UNKNOWN with the solver's reason. Nothing els
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import shlex
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -167,10 +169,13 @@ class _Context:
         if ob.kind == "prologue":
             evidence["command"] = f"certify run {weights} --x {w['x']} --steps {self.map.t0 + self.map.c} --tmnu"
             return
+        if self.options.witness_dir is None:  # no folder to write to: the configuration goes inline
+            inline = json.dumps({"x": w["x"], "config": w["config"]}, separators=(",", ":"))
+            evidence["command"] = f"certify run {weights} --start {shlex.quote(inline)} --steps {self.map.c}"
+            return
         name = smt_file_name(ob.id).removesuffix(".smt2") + ".json"
-        if self.options.witness_dir is not None:
-            self.options.witness_dir.mkdir(parents=True, exist_ok=True)
-            (self.options.witness_dir / name).write_text(dumps(w))
+        self.options.witness_dir.mkdir(parents=True, exist_ok=True)
+        (self.options.witness_dir / name).write_text(dumps(w))
         evidence["command"] = (f"certify run {weights} --start {self.options.witness_prefix}/{name} "
                                f"--steps {self.map.c}")
 

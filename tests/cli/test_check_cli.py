@@ -111,3 +111,14 @@ def test_start_rejects_a_bad_configuration(run_cli, tmp_path: Path) -> None:
     (tmp_path / "w.json").write_text(json.dumps({"state": "nowhere", "registers": {}}))
     code, _, err = run_cli("run", str(GOLDEN / "proved" / "halver.rnn.json"), "--start", str(tmp_path / "w.json"))
     assert code == 2 and "state='nowhere' is not a state" in err
+
+
+def test_without_a_certificate_folder_the_replay_command_is_inline(run_cli, tmp_path: Path, monkeypatch) -> None:
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli("check", str(GOLDEN / "refuted" / "halver_bug.rnn.json"))
+    assert code == 10 and not list(tmp_path.iterdir())  # nothing written
+    command = next(line.split("replay: ", 1)[1] for line in out.splitlines() if "replay: " in line)
+    code, out, _ = run_cli(*shlex.split(command)[1:])
+    assert code == 0 and "the witness replays" in out
