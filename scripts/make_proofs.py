@@ -1,5 +1,7 @@
 """Regenerate proofs/<name>/ for every bundled construction: weight file, certificate, SMT-LIB files,
-and its proof report reports/<name>.{html,md,json} (with the Markdown's SVG plots beside it).
+and its proof report reports/<name>.{html,md,json} (with the Markdown's SVG plots beside it); then the
+reports of the other constructions committed in proofs/ (e.g. the universal approximator's, which
+``python -m certify.constructions.universal_proofs`` regenerates), from their committed files.
 
     python scripts/make_proofs.py [--out proofs] [--reports reports | --no-reports] [NAME ...]
 
@@ -45,7 +47,7 @@ def make_report(name: str, proofs: Path, reports: Path, label: str = "proofs") -
     f = io.read(folder / f"{name}.rnn.json")
     report = build_report(f, read_certificate(folder / "certificate.json"),
                           weights_ref=f"{label}/{name}/{name}.rnn.json",
-                          certificate_ref=f"{label}/{name}/certificate.json", timings=None,
+                          certificate_ref=f"{label}/{name}/certificate.json", timings=None, name=name,
                           options=ReportOptions(witness_prefix=f"reports/{name}.witness"))
     for old in [*reports.glob(f"{name}-*.svg"), *reports.glob(f"{name}.witness*.json")]:
         old.unlink()  # plots and witnesses of an earlier version
@@ -55,15 +57,22 @@ def make_report(name: str, proofs: Path, reports: Path, label: str = "proofs") -
     return written
 
 
+def committed(proofs: Path) -> list[str]:
+    """Every construction committed in ``proofs``: a folder <name>/ with <name>.rnn.json and certificate.json."""
+    return sorted(d.name for d in proofs.iterdir() if (d / f"{d.name}.rnn.json").is_file()
+                  and (d / "certificate.json").is_file()) if proofs.is_dir() else []
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("names", nargs="*", default=sorted(BUNDLED))
+    ap.add_argument("names", nargs="*", default=None, help="bundled constructions (default: all, and the reports "
+                                                            "of every other construction in proofs/)")
     ap.add_argument("--out", type=Path, default=Path("proofs"))
     ap.add_argument("--reports", type=Path, default=Path("reports"), help="where the reports go")
     ap.add_argument("--no-reports", action="store_true", help="regenerate proofs/ only")
     args = ap.parse_args(argv)
     worst = 0
-    for name in args.names:
+    for name in args.names or sorted(BUNDLED):
         verdict, seconds = make(name, args.out)
         print(f"{name}: {verdict} in {seconds:.1f} s -> {args.out / name}")
         worst = max(worst, 0 if verdict == "PROVED" else 1)
@@ -71,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             written = make_report(name, args.out, args.reports)
             print(f"{name}: report in {time.perf_counter() - t:.1f} s -> {', '.join(str(p) for p in written)}")
+    if not args.names and not args.no_reports:
+        for name in sorted(set(committed(args.out)) - set(BUNDLED)):
+            t = time.perf_counter()
+            written = make_report(name, args.out, args.reports)
+            print(f"{name}: report (from the committed proofs) in {time.perf_counter() - t:.1f} s -> "
+                  f"{', '.join(str(p) for p in written)}")
     return worst
 
 

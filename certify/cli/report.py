@@ -72,7 +72,9 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
         cert, timings = c.to_json(), (None if no_timings else c.timings_json())
     prefix = str(target.with_name(f"{target.stem}.witness")) if target is not None else "witness"
     options = ReportOptions(samples=samples, max_steps=max_steps, witness_prefix=prefix, rates=not no_rates)
-    rep = build_report(f, cert, weights_ref=weights, certificate_ref=cert_path, timings=timings, options=options)
+    stem = Path(weights).name.removesuffix(".json").removesuffix(".rnn")
+    rep = build_report(f, cert, weights_ref=weights, certificate_ref=cert_path, timings=timings, options=options,
+                       name=stem)
     if as_json:
         console.print_json(files.to_json_text(rep))
     if target is not None:

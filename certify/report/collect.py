@@ -22,13 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flint import fmpq
-
 from certify.bounds.static import STATIC_CLAIMS, weight_stats
 from certify.compiler.tmnu_to_rnn import hidden_dim_formula
 from certify.errors import InputError
-from certify.execute.exact import sample_times
-from certify.rational import decimal, parse_number, to_string
+from certify.rational import parse_number, to_string
 from certify.report import extras
 from certify.report.certified import CertifiedRates, certified_rates, not_computed
 from certify.report.model import (
@@ -45,6 +42,7 @@ from certify.report.model import (
     StackInfo,
     Trajectory,
 )
+from certify.report.samples import run_samples
 from certify.report.words import headline, rate_sentence, replay_command
 from certify.rnn.io import RnnFile
 from certify.verdict import Verdict, combine
@@ -71,9 +69,11 @@ class ReportOptions:
 
 
 def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certificate_ref: str | None = None,
-                 timings: dict[str, Any] | None = None, options: ReportOptions = ReportOptions()) -> Report:
+                 timings: dict[str, Any] | None = None, options: ReportOptions = ReportOptions(),
+                 name: str | None = None) -> Report:
     """Collect a report. ``cert`` is certificate JSON (``Certificate.to_json()`` or a read file);
-    ``timings`` the matching ``*.timings.json`` document, or None to leave times out."""
+    ``timings`` the matching ``*.timings.json`` document, or None to leave times out; ``name`` the
+    report's title (default: the certificate's name, i.e. the program's)."""
     sha = f.network.sha256()
     got = _field(cert, "weights", dict).get("sha256")
     if got != sha:
@@ -105,10 +105,10 @@ def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certific
                                 str(ev.get("measured", "")), v))
         if v is not Verdict.PROVED:
             w = ev.get("witness")
-            name = f"{options.witness_prefix}{len(failures) + 1}.json"
+            wfile = f"{options.witness_prefix}{len(failures) + 1}.json"
             # our own command (the certificate's "command" names paths relative to the certificate's folder):
-            # the witness is saved beside the report under ``name``
-            replay = replay_command(r["kind"], weights_ref, w, name, c, t0, certificate_ref) if w else None
+            # the witness is saved beside the report under ``wfile``
+            replay = replay_command(r["kind"], weights_ref, w, wfile, c, t0, certificate_ref) if w else None
             failures.append(Failure(r["id"], v, r.get("reason", "") or "(no reason given)", w, replay))
     counts = {k.value: sum(1 for r in results if r["verdict"] == k.value) for k in Verdict}
     construction = _construction(f)
@@ -130,7 +130,7 @@ def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certific
     if sim is not None:
         cmds.append(("run", f"certify run {weights_ref} --x 1/3 --steps {t0 + 10 * c} --exact --tmnu"))
     return Report(
-        name=str(cert.get("name") or f.name), weights_file=weights_ref, weights_sha256=sha,
+        name=name or str(cert.get("name") or f.name), weights_file=weights_ref, weights_sha256=sha,
         certificate_file=certificate_ref, verdict=verdict, simulation_checked=sim_checked, headline=text,
         note=str(cert.get("note", "")), counts=_counts(results), obligations=tuple(obligations),
         failures=tuple(failures), claims=tuple(claims), construction=construction,
@@ -214,62 +214,9 @@ def _sparsity(f: RnnFile) -> Sparsity:
     return Sparsity(n, n + d + 1, (("W_hh", 0), ("W_ih", n), ("b", n + d)), tuple(pos), tuple(neg))
 
 
-def sample_inputs(lo: fmpq, hi: fmpq, k: int) -> list[fmpq]:
-    """Midpoints of k equal pieces of [lo, hi] (k odd gives non-dyadic points, where dyadic schemes err).
-
-    >>> [str(x) for x in sample_inputs(fmpq(-1), fmpq(1), 7)]
-    ['-6/7', '-4/7', '-2/7', '0', '2/7', '4/7', '6/7']
-    """
-    return [lo + (hi - lo) * fmpq(2 * i + 1, 2 * k) for i in range(k)]
-
-
-@dataclass(frozen=True)
-class _Samples:
-    """Exact rollouts at the sample inputs: decimal copies of y_t at ``times``, and |y_T - f(x)| at ``at_t``."""
-
-    xs: tuple[fmpq, ...]
-    steps: int
-    times: tuple[int, ...]
-    values: tuple[tuple[str, ...], ...]
-    targets: tuple[str | None, ...]
-    errors: dict[int, list[tuple[fmpq, bool, fmpq]]]  # T -> (|y_T(x) - f(x)|, exact?, x) per sample input
-
-
-def _run_samples(f: RnnFile, o: ReportOptions, want: int, error_times: set[int]) -> _Samples:
-    from certify.expr import approx_at, parse_function, value_at
-
-    net = f.network
-    xs = sample_inputs(*f.input.domain, o.samples) if net.input_dim == 1 and net.output_dim >= 1 else []
-    cap = min(o.max_steps, o.budget // max(1, len(xs) * net.hidden_dim))
-    steps = max(0, min(want, cap))
-    target = parse_function(str(f.claims["target"])) if "target" in f.claims else None
-    times = sample_times(steps, o.plot_points)
-    keep = set(times)
-    rate_ts = {T for T in error_times if steps >= T} if target is not None else set()
-    values: list[tuple[str, ...]] = []
-    errors: dict[int, list[tuple[fmpq, bool, fmpq]]] = {T: [] for T in rate_ts}
-    fx_text: list[str | None] = []
-    for x in xs:
-        fx = value_at(target, x) if target is not None else None
-        ref = fx if fx is not None or target is None else parse_number(str(approx_at(target, x)))
-        fx_text.append(None if ref is None else decimal(ref, 12))
-        row = []
-        for t, _, y in net.run([x], steps):
-            if t in keep:
-                row.append(decimal(y[0], 12))
-            if t in rate_ts:
-                errors[t].append((abs(y[0] - ref), fx is not None, x))
-        values.append(tuple(row))
-    return _Samples(tuple(xs), steps, tuple(times), tuple(values), tuple(fx_text), errors)
-
-
-def _largest(s: _Samples) -> list[RatePoint]:
-    out = []
-    for T in sorted(s.errors):
-        err, _, x = max(s.errors[T], key=lambda e: e[0])
-        exact = all(e[1] for e in s.errors[T])
-        out.append(RatePoint(T, to_string(err) if exact else decimal(err, 20), exact, to_string(x)))
-    return out
+def _steps(f: RnnFile, o: ReportOptions, want: int) -> int:
+    k = o.samples if f.network.input_dim == 1 and f.network.output_dim >= 1 else 0
+    return max(0, min(want, o.max_steps, o.budget // max(1, k * f.network.hidden_dim)))
 
 
 def measured_errors(f: RnnFile, times: list[int], o: ReportOptions) -> list[RatePoint]:
@@ -277,14 +224,14 @@ def measured_errors(f: RnnFile, times: list[int], o: ReportOptions) -> list[Rate
     rollout budget; exact when every f(x) is rational). Lower bounds on the sup-norm error, not certificates."""
     if "target" not in f.claims or not times:
         return []
-    return _largest(_run_samples(f, o, max(times), set(times)))
+    return run_samples(f, o.samples, _steps(f, o, max(times)), o.plot_points, set(times)).largest()
 
 
 def _rollouts(f: RnnFile, o: ReportOptions) -> tuple[Rates, Trajectory]:
     rate = _claimed(f.claims.get("rate"))
     sim = f.simulation
     want = max((p.T for p in rate), default=(sim.map.t0 + 30 * sim.map.c) if sim else 100)
-    s = _run_samples(f, o, want, {p.T for p in rate})
+    s = run_samples(f, o.samples, _steps(f, o, want), o.plot_points, {p.T for p in rate})
     target_text = str(f.claims["target"]) if "target" in f.claims else None
     note = ""
     beyond = [p.T for p in rate if s.steps < p.T]
@@ -293,7 +240,7 @@ def _rollouts(f: RnnFile, o: ReportOptions) -> tuple[Rates, Trajectory]:
                 f"T = {beyond[0]} on were not sampled")
     if rate and target_text is None:
         note = "the file claims a rate table but names no target (claims.target): errors were not measured"
-    rates = Rates(target=target_text, claimed=tuple(rate), measured=tuple(_largest(s)),
+    rates = Rates(target=target_text, claimed=tuple(rate), measured=tuple(s.largest()),
                   sample_inputs=tuple(to_string(x) for x in s.xs), note=note)
     return rates, Trajectory(tuple(to_string(x) for x in s.xs), s.times, s.values, s.targets)
 

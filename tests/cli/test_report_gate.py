@@ -45,7 +45,7 @@ def test_report_runs_the_check_and_shows_the_replay_command(run_cli, tmp_path: P
     monkeypatch.chdir(tmp_path)
     shutil.copy(BUG, "bug.rnn.json")
     code, out, _ = run_cli("report", "bug.rnn.json", "-o", "out/bug.html")
-    assert code == 10 and _last(out).startswith("RESULT: REFUTED halver_bug")
+    assert code == 10 and _last(out).startswith("RESULT: REFUTED bug: ")  # named after the file
     page = Path("out/bug.html").read_text()
     witness = json.loads(Path("out/bug.witness1.json").read_text())
     assert f"certify run bug.rnn.json --x {witness['x']} --start out/bug.witness1.json --steps 4 --tmnu" in page

@@ -180,3 +180,19 @@ def test_displayed_bounds_are_rounded_in_the_safe_direction(p: int, q: int, digi
     up, down = bound_text(x, True, digits), bound_text(x, False, digits)
     assert up.startswith("≤ ") and down.startswith("≥ ")
     assert parse_number(up[2:]) >= x >= parse_number(down[2:])
+
+
+@pytest.mark.parametrize("path", ["proofs/squaring/squaring.rnn.json", "proofs/stack_copy/stack_copy.rnn.json",
+                                  "proofs/universal/universal.rnn.json", "tests/golden/refuted/halver_bug.rnn.json"])
+def test_shared_lane_rollouts_equal_the_exact_network(path: str) -> None:
+    """The report's sample rollouts (x-independent units computed once) are Network.run, exactly."""
+    from certify.report.samples import outputs, sample_inputs
+
+    p = ROOT / path
+    if not p.exists():
+        pytest.skip(f"{path} is not committed")
+    net = io.read(p).network
+    xs = sample_inputs(fmpq(-1), fmpq(1), 3)
+    want = [[net.output(h)[0] for _, h, _ in net.run([x], 40)] for x in xs]
+    got = outputs(net, xs, 40)
+    assert [[ys[k] for ys in got] for k in range(len(xs))] == want
