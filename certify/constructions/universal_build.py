@@ -1,9 +1,10 @@
 """``certify build universal``: f → stream → the interpreter with that stream → a certified rate table.
 
 The build is honest about what it claims: every row of ``claims.rate`` is a certified bound
-(:func:`certify.constructions.universal_certify.certify_stream`), rounded *up* to three significant
-digits, and rows are kept only while the certified error strictly decreases (a round that fails
-to improve is dropped and the stream re-planned without it).
+(:func:`certify.constructions.universal_certify.certify_stream`) times ``CLAIM_HEADROOM`` (10 %, so
+that ``certify rates`` can re-decide it without refining as far as the build did), rounded *up* to
+three significant digits; rows are kept only while the certified error strictly decreases (a round
+that fails to improve is dropped and the stream re-planned without it).
 
 >>> b = build_universal("x**2", target=fmpq(1, 100))
 >>> [r.index for r in b.rows], b.claims["rate"][-1]["T"] == b.rows[-1].T
@@ -29,6 +30,9 @@ from certify.errors import InputError
 from certify.expr import check_continuous, parse_function
 from certify.rational import to_string
 from certify.tmnu.program import Program
+
+#: Claimed E = certified bound × this (then rounded up): room for a cheaper re-check.
+CLAIM_HEADROOM = fmpq(11, 10)
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def build_universal(
                          f"(last certified bounds: {[None if r.bound is None else float(r.bound) for r in rows]})")
     claims = {
         "target": f_text,
-        "rate": [{"T": r.T, "E": to_string(round_up(r.bound))} for r in rows if r.bound is not None],
+        "rate": [{"T": r.T, "E": to_string(round_up(r.bound * CLAIM_HEADROOM))} for r in rows if r.bound is not None],
         "universal": {
             "stream_symbols": len(plan.stream),
             "rounds": [_round_claim(r) for r in rows[1:]],

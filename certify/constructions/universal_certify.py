@@ -61,10 +61,12 @@ def emit_symbols(program: Program) -> list[str]:
 
 
 def certify_stream(stream: str, f: sympy.Expr, *, rel_tol: float = 0.05,
-                   f_sup: SupBound | None = None) -> list[UniversalRow]:
+                   f_sup: SupBound | None = None, claims=()) -> list[UniversalRow]:
     """Rows 0..R: the certified sup error of the universal interpreter running ``stream``, per round.
 
-    Raises :class:`NotAnalysable` when the stream is not made of rounds or a proof condition fails.
+    Each sup|P_r - f| is refined to a relative tolerance; with ``claims`` (sorted (T, E) pairs), a round
+    whose bound is still above its claim E is then decided against E - B_r, refining as far as that
+    needs. Raises :class:`NotAnalysable` when the stream is not made of rounds or a proof condition fails.
     """
     program = universal_interpreter(stream)
     writers = emit_symbols(program)
@@ -73,11 +75,18 @@ def certify_stream(stream: str, f: sympy.Expr, *, rel_tol: float = 0.05,
     analysis = analyze_stream(stream)
     f_sup = f_sup or chebyshev_supnorm({}, f, rel_tol=0.01)
     rows = [UniversalRow(0, T0, 0, None, f_sup, fmpq(0), f_sup.upper)]
-    for r in analysis.rounds:
+    rounds = analysis.rounds
+    for i, r in enumerate(rounds):
         prev = rows[-1].bound
+        t_r = T0 + C * r.step
+        e = _tightest_claim(claims, t_r, T0 + C * rounds[i + 1].step if i + 1 < len(rounds) else None)
         # a bound far below the previous round's is as good as a tight one: refine only to 1/100 of it
         tol = max(ABS_TOL, prev / 100) if prev is not None else ABS_TOL
         approx = chebyshev_supnorm(r.poly, f, rel_tol=rel_tol, abs_tol=tol)
+        if e is not None and e > r.arith and (approx.upper is None or approx.upper > e - r.arith):
+            decided = chebyshev_supnorm(r.poly, f, target=e - r.arith)  # refine as far as the claim needs
+            if decided.upper is not None and (approx.upper is None or decided.upper < approx.upper):
+                approx = decided
         notes = []
         ok = approx.upper is not None
         if ok and not _sup_at_most(r.poly, r.out_sup_needed, f_sup, approx):
@@ -127,8 +136,8 @@ def universal_rows(f, fx: sympy.Expr, *, rel_tol: float = 0.05, claims=()):
 
     Returns (rows, notes). Only the ``emit`` op writes the output and the interpreter halts when the
     stream is spent, so row r covers every RNN step from T_r to T_{r+1} (the last: every later step).
-    Where a claimed E covering a row is below the row's bound, the sup-norm is refined against
-    E - B_r before giving up (``claims``: the file's sorted (T, E) pairs).
+    A round whose bound is above a claimed E covering it is decided against E - B_r (``claims``: the
+    file's sorted (T, E) pairs) before the claim is reported UNKNOWN.
     """
     from certify.bounds.rates import RateRow
     from certify.execute.tmnu_enclosure import control_path
@@ -138,15 +147,10 @@ def universal_rows(f, fx: sympy.Expr, *, rel_tol: float = 0.05, claims=()):
     path = control_path(program)
     if path.fixed_from != len(stream):
         raise NotAnalysable(f"the interpreter does not halt after the {len(stream)} instructions of its stream")
-    rows = certify_stream(stream, fx, rel_tol=rel_tol)
+    rows = certify_stream(stream, fx, rel_tol=rel_tol, claims=claims)
     out = []
     for i, r in enumerate(rows):
         t_end = rows[i + 1].T if i + 1 < len(rows) else None
-        e = _tightest_claim(claims, r.T, t_end)
-        if e is not None and r.bound is not None and r.bound > e > r.arith and r.index:
-            sharper = chebyshev_supnorm(r.round.poly, fx, target=e - r.arith)
-            if sharper.upper is not None and sharper.upper + r.arith < r.bound:
-                r = UniversalRow(r.index, r.T, r.step, r.round, sharper, r.arith, sharper.upper + r.arith, r.note)
         label = "y = 0 (no round yet)" if r.index == 0 else (
             f"round {r.index} (deg {r.round.degree}, m {min(r.round.teeth, default=0)}"
             + (f"-{max(r.round.teeth)}" if r.round.teeth and max(r.round.teeth) != min(r.round.teeth) else "") + ")")
