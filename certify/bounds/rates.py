@@ -53,6 +53,8 @@ SAMPLES = 2001
 #: Default lanes of the first enclosure pass and the most lanes any one claim may be refined to.
 LANES = 256
 MAX_LANES = 2**14
+#: Enclosure method: how far past the claims to look for a fixed point (a halting program).
+HALT_SEARCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -260,12 +262,16 @@ def _enclosure_rows(f: RnnFile, fx: sympy.Expr, claims: list[tuple[int, fmpq]], 
     c, t0 = sim.c, sim.t0
     last_t = horizon if horizon is not None else (max((t for t, _ in claims), default=t0) + c - 1)
     n_last = max((last_t - t0) // c, 0)
-    path = control_path(program, steps=n_last)
+    path = control_path(program, steps=max(n_last, HALT_SEARCH))  # does it halt soon after the claims?
+    if path.fixed_from is not None and horizon is None:
+        n_last = max(n_last, path.fixed_from)
     writes = [0] + [n for n in path.writes(program.output_register) if n <= n_last]
     writes = sorted(set(writes))
     notes = []
-    if path.fixed_from is None:
-        notes.append(f"the program does not halt: rows are certified up to T={t0 + c * (n_last + 1) - 1} only")
+    if path.fixed_from is None or path.fixed_from > n_last:
+        path = ControlPath(program, path.ops[:n_last], None)
+        notes.append(f"the program does not halt within {max(n_last, HALT_SEARCH)} TMNU steps: rows are certified "
+                     f"up to T={t0 + c * (n_last + 1) - 1} only")
     rows: list[RateRow] = []
     for i, n in enumerate(writes):
         nxt = writes[i + 1] if i + 1 < len(writes) else None
