@@ -53,7 +53,8 @@ SAMPLES = 2001
 #: Default lanes of the first enclosure pass and the most lanes any one claim may be refined to.
 LANES = 256
 MAX_LANES = 2**14
-#: Enclosure method: how far past the claims to look for a fixed point (a halting program).
+#: Enclosure method: how far past the claims to look for a fixed point (a halting program); a program
+#: without one within this many TMNU steps is reported as not halting.
 HALT_SEARCH = 10_000
 
 
@@ -270,8 +271,7 @@ def _enclosure_rows(f: RnnFile, fx: sympy.Expr, claims: list[tuple[int, fmpq]], 
     notes = []
     if path.fixed_from is None or path.fixed_from > n_last:
         path = ControlPath(program, path.ops[:n_last], None)
-        notes.append(f"the program does not halt within {max(n_last, HALT_SEARCH)} TMNU steps: rows are certified "
-                     f"up to T={t0 + c * (n_last + 1) - 1} only")
+        notes.append(f"the program does not halt: rows are certified up to T={t0 + c * (n_last + 1) - 1} only")
     rows: list[RateRow] = []
     for i, n in enumerate(writes):
         nxt = writes[i + 1] if i + 1 < len(writes) else None
