@@ -18,7 +18,7 @@ Two parts, both rigorous:
 >>> from certify.constructions.examples import counter
 >>> rep = precision_report(compile_program(counter()).network, steps=400, x_grid=3)
 >>> rep.identical_bits <= 24, rep.identical_until[24], rep.exact_units
-(True, 400, 43)
+(True, 400, 44)
 """
 
 from __future__ import annotations

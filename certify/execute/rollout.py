@@ -14,7 +14,7 @@ no discrete structure), they are moved into the float lanes at that step, soundl
 >>> [round(float(v), 6) for v in enc.mid[0, :, 0]], bool(enc.width() < 1e-9), bool(enc.finite.all())
 ([1.0, 0.25, 0.0, 0.25, 1.0], True, True)
 >>> enc.exact_units, net.hidden_dim
-(17, 45)
+(15, 39)
 """
 
 from __future__ import annotations
