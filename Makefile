@@ -33,9 +33,11 @@ test: $(VENV)/.installed-test
 	@$(BIN)/python -m pytest; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
-## proofs: regenerate proofs/<construction>/ (weights, certificate, SMT-LIB) and reports/<construction>.{html,md,json},
-## and re-check the certificates independently
+## proofs: regenerate proofs/<construction>/ (weights, certificate, SMT-LIB; the universal approximator's interpreter
+## and six functions with their certified rate tables) and reports/<construction>.{html,md,json}, and re-check
+## the certificates independently
 proofs: $(VENV)/.installed-test
+	$(BIN)/python -m certify.constructions.universal_proofs --out proofs
 	$(BIN)/python scripts/make_proofs.py --out proofs --reports reports
 	$(BIN)/certify recheck proofs/*/certificate.json
 

@@ -11,9 +11,11 @@ reported loudly; nothing is taken on trust except the file's bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
+import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -565,8 +567,25 @@ def _not_vacuous(text: str, box: dict, timeout: float) -> str | None:
     return None if status == "sat" else f"the query is vacuous: without its goal z3 answers {status}"
 
 
+@contextlib.contextmanager
+def _long_integers():
+    """Stack values have tens of thousands of digits; Python's int<->str guard (4300 digits by default)
+    would refuse them. Lift it while re-checking only (file sizes are bounded by the JSON reader)."""
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
 def recheck(cert_path: str | Path, timeout: float = 60.0) -> Report:
     """Re-check a certificate against its weight file. Never raises on a wrong certificate: it reports."""
+    with _long_integers():
+        return _recheck(cert_path, timeout)
+
+
+def _recheck(cert_path: str | Path, timeout: float) -> Report:
     cp = Path(cert_path)
     cert = _load_json(cp)
     if not isinstance(cert, dict) or cert.get("format") != "certify.certificate/1":

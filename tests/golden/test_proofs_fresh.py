@@ -123,8 +123,23 @@ def test_a_tampered_report_is_stale(tmp_path: Path) -> None:
     assert report_differences(name, REPORTS, REPORTS) == []
 
 
-@pytest.mark.parametrize("name", sorted(BUNDLED))
+@pytest.mark.parametrize("name", sorted(set(BUNDLED) | set(OTHERS)))
 def test_committed_certificates_recheck(name: str) -> None:
     rep = recheck(PROOFS / name / "certificate.json")
     assert rep.ok, rep.problems
     assert rep.verdict == "PROVED"
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_other_committed_networks_are_what_the_compiler_makes_now(name: str) -> None:
+    """A committed file not rebuilt by make_proofs (e.g. the universal approximator's) must still be the
+    current compiler's output for the program it carries, or its proof is about an outdated network."""
+    from certify.compiler.tmnu_to_rnn import compile_program
+    from certify.rnn import io
+
+    f = io.read(PROOFS / name / f"{name}.rnn.json")
+    assert f.simulation is not None
+    fresh = compile_program(f.simulation.program)
+    stale = f"proofs/{name} was compiled by an older compiler: regenerate it (make proofs) and commit"
+    assert fresh.network == f.network, stale
+    assert fresh.simulation == f.simulation.map, stale
