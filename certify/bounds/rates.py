@@ -22,12 +22,15 @@ at a witness x exceeds it (the witness is named, with T), and UNKNOWN otherwise.
 >>> from certify.compiler.tmnu_to_rnn import compile_program
 >>> from certify.constructions.examples import squaring, squaring_claims
 >>> from certify.rnn import io
->>> f = io.from_compiled(compile_program(squaring()), squaring_claims(rounds=4))
+>>> claims = squaring_claims(rounds=4)
+>>> f = io.from_compiled(compile_program(squaring()), claims)
 >>> rep = rates(f, samples=65)
 >>> [c.verdict.value for c in rep.claims], rep.method
-(['PROVED', 'PROVED', 'PROVED', 'UNKNOWN'], 'enclosure')
->>> rep.claims[-1].reason[:60]     # the last claim holds 'forever', but squaring never halts
-'the claim covers every T from 22 on, but the program never h'
+(['PROVED', 'PROVED', 'PROVED', 'PROVED'], 'enclosure')
+>>> del claims["rate_until"]       # now the last claim holds 'forever', but squaring never halts
+>>> rep = rates(io.from_compiled(compile_program(squaring()), claims), samples=65)
+>>> rep.claims[-1].verdict.value, rep.claims[-1].reason[:60]
+('UNKNOWN', 'the claim covers every T from 22 on, but the program never h')
 """
 
 from __future__ import annotations
@@ -124,6 +127,24 @@ def claimed_rate(claims: dict[str, Any]) -> list[tuple[int, fmpq]]:
     return out
 
 
+def claimed_until(claims: dict[str, Any]) -> int | None:
+    """``claims.rate_until``: the first RNN step the rate table no longer covers (DESIGN §5's T_max).
+    Absent, the last row covers every later step.
+
+    >>> claimed_until({"rate": [{"T": 10, "E": "1/4"}], "rate_until": 58}), claimed_until({})
+    (58, None)
+    """
+    if "rate_until" not in claims:
+        return None
+    until = claims["rate_until"]
+    if not isinstance(until, int) or isinstance(until, bool):
+        raise InputError(f"claims.rate_until={until!r} is not an integer step")
+    last = max((t for t, _ in claimed_rate(claims)), default=-1)
+    if until <= last:
+        raise InputError(f"claims.rate_until={until} must be after the last claimed row (T={last})")
+    return until
+
+
 def rates(f: RnnFile, *, samples: int = SAMPLES, lanes: int = LANES, max_lanes: int = MAX_LANES,
           horizon: int | None = None, rel_tol: float = 0.05) -> RatesReport:
     """Certify the error-versus-runtime table of a weight file and check its claims (module docstring)."""
@@ -136,6 +157,7 @@ def rates(f: RnnFile, *, samples: int = SAMPLES, lanes: int = LANES, max_lanes: 
     fx = parse_function(text)
     check_continuous(fx, text)
     claims = claimed_rate(f.claims)
+    claimed_until(f.claims)  # validated before any work
     from certify.constructions.universal import is_universal
 
     program = f.simulation.program
@@ -172,7 +194,7 @@ def _covers(row: RateRow, lo: int, hi: int | None) -> bool:
 def _check_claim(f: RnnFile, fx: sympy.Expr, rows: list[RateRow], claims: list[tuple[int, fmpq]],
                  i: int) -> ClaimCheck:
     t, e = claims[i]
-    t_end = claims[i + 1][0] if i + 1 < len(claims) else None
+    t_end = claims[i + 1][0] if i + 1 < len(claims) else claimed_until(f.claims)
     assert f.simulation is not None
     t0 = f.simulation.map.t0
     if t < t0:
@@ -261,7 +283,9 @@ def _enclosure_rows(f: RnnFile, fx: sympy.Expr, claims: list[tuple[int, fmpq]], 
     assert f.simulation is not None
     program, sim = f.simulation.program, f.simulation.map
     c, t0 = sim.c, sim.t0
-    last_t = horizon if horizon is not None else (max((t for t, _ in claims), default=t0) + c - 1)
+    until = claimed_until(f.claims)
+    last_t = horizon if horizon is not None else (
+        until - 1 if until is not None else max((t for t, _ in claims), default=t0) + c - 1)
     n_last = max((last_t - t0) // c, 0)
     path = control_path(program, steps=max(n_last, HALT_SEARCH))  # does it halt soon after the claims?
     if path.fixed_from is not None and horizon is None:
@@ -279,7 +303,7 @@ def _enclosure_rows(f: RnnFile, fx: sympy.Expr, claims: list[tuple[int, fmpq]], 
         rows.append(RateRow(t0 + c * n, t_end, f"TMNU step {n}", (n,), None))
     targets: dict[int, fmpq] = {}
     for j, (t, e) in enumerate(claims):
-        t_end = claims[j + 1][0] if j + 1 < len(claims) else None
+        t_end = claims[j + 1][0] if j + 1 < len(claims) else until
         for k, r in enumerate(rows):
             if _covers(r, t, t_end):
                 targets[k] = min(targets.get(k, e), e)

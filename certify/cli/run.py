@@ -190,6 +190,7 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
         times = sample_times(steps, samples)
     target = parse_function(str(f.claims["target"])) if "target" in f.claims else None
     rate = _rate_table(f.claims.get("rate"))
+    until = f.claims.get("rate_until")
     with progress(steps, "running exactly") as bar:
         task = bar.add_task("run", total=steps)
         results = rollout(net, [x] * net.input_dim, steps, times,
@@ -226,7 +227,7 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
                 err = abs(sympy_float(approx_at(target, x)) - y[0])
                 row.append(f"≈ {err}")
         if rate:
-            e = _claimed(rate, t)
+            e = _claimed(rate, t) if not (isinstance(until, int) and t >= until) else None
             row.append(sci(e) if e is not None else "—")
         table.add_row(*row)
     console.print(table)

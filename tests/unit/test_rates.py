@@ -98,9 +98,12 @@ def test_planted_bug_wrong_tooth_op_is_not_trusted_and_refuted() -> None:
 
 
 def test_squaring_rates_with_the_generic_method() -> None:
-    f = _file(squaring(), squaring_claims(rounds=8))
-    rep = rates(f, samples=129, horizon=4 * 10 + 2 + 3)
+    claims = squaring_claims(rounds=8)
+    rep = rates(_file(squaring(), claims), samples=129)
     assert rep.method == "enclosure"
+    assert [c.verdict for c in rep.claims] == [Verdict.PROVED] * 8  # the table ends at claims.rate_until
+    del claims["rate_until"]
+    rep = rates(_file(squaring(), claims), samples=129, horizon=4 * 10 + 2 + 3)
     assert [c.verdict for c in rep.claims] == [Verdict.PROVED] * 7 + [Verdict.UNKNOWN]
     assert "never halts" in rep.claims[-1].reason  # the last row claims every later T: not checkable here
     exact = _exact_errors(squaring(), "x**2", [r.steps[0] for r in rep.rows], n=128)
@@ -136,3 +139,11 @@ def test_rates_needs_a_target_and_a_simulation() -> None:
     with pytest.raises(InputError, match="simulation block"):
         rates(dataclasses.replace(f, simulation=None))
 
+
+
+@pytest.mark.parametrize("until,msg", [("58", "is not an integer step"), (10, "must be after the last claimed row")])
+def test_bad_rate_until_is_refused(until, msg: str) -> None:
+    claims = squaring_claims(rounds=3)
+    claims["rate_until"] = until
+    with pytest.raises(InputError, match=msg):
+        rates(_file(squaring(), claims), samples=9)
