@@ -189,8 +189,10 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
     else:
         times = sample_times(steps, samples)
     target = parse_function(str(f.claims["target"])) if "target" in f.claims else None
-    rate = _rate_table(f.claims.get("rate"))
-    until = f.claims.get("rate_until")
+    from certify.bounds.rates import claimed_rate, claimed_until
+
+    rate = claimed_rate(f.claims)
+    until = claimed_until(f.claims)
     with progress(steps, "running exactly") as bar:
         task = bar.add_task("run", total=steps)
         results = rollout(net, [x] * net.input_dim, steps, times,
@@ -227,7 +229,7 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
                 err = abs(sympy_float(approx_at(target, x)) - y[0])
                 row.append(f"≈ {err}")
         if rate:
-            e = _claimed(rate, t) if not (isinstance(until, int) and t >= until) else None
+            e = _claimed(rate, t) if until is None or t < until else None
             row.append(sci(e) if e is not None else "—")
         table.add_row(*row)
     console.print(table)
@@ -286,17 +288,6 @@ def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
 
 def sympy_float(v) -> fmpq:  # display only: a 30-digit decimal of f(x), as a rational
     return parse_number(str(v))
-
-
-def _rate_table(v) -> list[tuple[int, fmpq]]:
-    if not v:
-        return []
-    out = []
-    for i, row in enumerate(v if isinstance(v, list) else []):
-        if not isinstance(row, dict) or "T" not in row or "E" not in row:
-            raise InputError(f"claims.rate[{i}] must be an object {{\"T\": step, \"E\": bound}}")
-        out.append((int(row["T"]), parse_number(row["E"], where=f"claims.rate[{i}].E")))
-    return sorted(out)
 
 
 def _claimed(rate: list[tuple[int, fmpq]], t: int) -> fmpq | None:

@@ -246,19 +246,9 @@ def _rollouts(f: RnnFile, o: ReportOptions) -> tuple[Rates, Trajectory]:
 
 
 def _claimed(v: Any) -> list[RatePoint]:
-    if not v:
-        return []
-    if not isinstance(v, list):
-        raise InputError("claims.rate must be a list of {\"T\": step, \"E\": bound}")
-    out = []
-    for i, row in enumerate(v):
-        if not isinstance(row, dict) or "T" not in row or "E" not in row:
-            raise InputError(f'claims.rate[{i}] must be an object {{"T": step, "E": bound}}')
-        T = row["T"]
-        if not isinstance(T, int) or isinstance(T, bool) or T < 1:
-            raise InputError(f"claims.rate[{i}].T={T!r} is not a positive integer")
-        out.append(RatePoint(T, to_string(parse_number(row["E"], where=f"claims.rate[{i}].E"))))
-    return sorted(out, key=lambda p: p.T)
+    from certify.bounds.rates import claimed_rate  # one parser of claims.rate for the whole tool
+
+    return [RatePoint(t, to_string(e)) for t, e in claimed_rate({"rate": v})]
 
 
 def _exceeds(p: RatePoint, claimed: tuple[RatePoint, ...]) -> bool:
