@@ -145,7 +145,8 @@ def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool)
         msg = f"{len(rs)} PROVED{source}" if not bad else "; ".join(f"{i} {v.value}: {why}" for i, _, v, why, _ in bad)
         checks.append(Check(t.name, kind, combine(r[2] for r in rs), msg, tuple(r[0] for r in bad),
                             sum(r[4] for r in rs)))
-    checks.append(_certificate(t, base, sha, recheck))
+    # verdicts read from a baseline (fresh_check = false) are only as good as that file: always re-check it then
+    checks.append(_certificate(t, base, sha, recheck or not t.fresh_check))
     checks.append(_thresholds(t, f))
     checks.append(_regression(t, base, f, {r[0]: r[2] for r in results or []}))
     return Outcome(t.name, shown(t.weights), sha, tuple(checks), time.perf_counter() - start)

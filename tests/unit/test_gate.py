@@ -234,3 +234,20 @@ def test_fresh_check_false_trusts_only_a_baseline_of_the_same_weights(repo: Path
     (repo / "certify.toml").write_text('weights = ["proofs/*/*.rnn.json"]\n[construction.counter]\nfresh_check = 1\n')
     with pytest.raises(InputError, match="construction.counter.fresh_check=1 must be true or false"):
         config.load(repo / "certify.toml")
+
+
+def test_fresh_check_false_rechecks_the_baseline_it_trusts(repo: Path) -> None:
+    """Planted bug: a baseline certificate edited so that a recorded ReLU decision is unjustified."""
+    import json as _json
+
+    (repo / "certify.toml").write_text('weights = ["proofs/squaring/*.rnn.json"]\nfresh_check = false\n')
+    cert_path = repo / "proofs" / "squaring" / "certificate.json"
+    doc = _json.loads(cert_path.read_text())
+    step = next(r for r in doc["results"] if r["id"] == "step[square]")
+    p = step["evidence"]["pattern"][2]
+    i = p.index("a")
+    step["evidence"]["pattern"][2] = p[:i] + "+" + p[i + 1:]
+    cert_path.write_text(_json.dumps(doc))
+    r = run_gate(config.load(repo / "certify.toml"), jobs=1)
+    c = _check(r, "squaring", "certificate")
+    assert r.exit_code == 10 and c.verdict is Verdict.REFUTED and "re-check disagrees" in c.message
