@@ -57,7 +57,8 @@ def loads(data: str | bytes, source: str) -> Any:
     >>> loads("[" * 100 + "]" * 100, "f.json")
     Traceback (most recent call last):
     ...
-    certify.errors.InputError: f.json: JSON nested deeper than max_json_depth=64 (raise it with --limit max_json_depth=N)
+    certify.errors.InputError: f.json: JSON nested deeper than max_json_depth=64 (raise it with \
+--limit max_json_depth=N)
     """
     limits = current_limits()
     if len(data) > limits.max_file_bytes:

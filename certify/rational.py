@@ -31,7 +31,7 @@ nothing else from certify): :class:`Limits` (sizes, digits, bits, dimensions; ra
 ``certify --limit NAME=VALUE`` or ``CERTIFY_LIMITS``), :func:`read_untrusted` (regular files only,
 never more than ``max_file_bytes``) and the grammar of names read from files (:func:`check_name`).
 
->>> parse_number("1e99999", where="b[0]", max_bits=4096, limit_name="max_weight_bits")  # decided before the integer is built
+>>> parse_number("1e99999", "b[0]", max_bits=4096, limit_name="max_weight_bits")  # before building 10^99999
 Traceback (most recent call last):
 ...
 certify.errors.InputError: b[0]="1e99999" has a decimal exponent beyond what max_weight_bits=4096 allows \
@@ -55,7 +55,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, TypeAlias
 
 from flint import fmpq, fmpz

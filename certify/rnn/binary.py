@@ -1,14 +1,34 @@
-"""Read ``.npz`` and safetensors weight files exactly (never pickle).
+"""Read ``.npz`` and safetensors weight files exactly, with bounded memory (never pickle).
 
 Tensor names, either certify's (``W_hh W_ih b W_out b_out h0``) or PyTorch ``nn.RNN`` state-dict
 names (``[prefix.]weight_hh_l0 weight_ih_l0 bias_hh_l0 bias_ih_l0``, b = b_ih + b_hh, plus an
 optional linear readout ``<name>.weight`` / ``<name>.bias``). Float tensors are read as the exact
 dyadic rationals their bits denote. A missing readout is the identity (y = h); a missing h0 is 0.
+
+Both formats are parsed here from bytes already read within ``max_file_bytes``: every size is checked
+against :class:`~certify.rational.Limits` before anything is decompressed or allocated — a zip member's
+uncompressed size and compression ratio from the zip directory, an ``.npy`` header's shape, a
+safetensors header's shapes and offsets.
+
+>>> import io as _io
+>>> buf = _io.BytesIO()
+>>> np.savez(buf, W_hh=np.eye(2) / 2)
+>>> t = load_npz(buf.getvalue(), "m.npz")
+>>> t["W_hh"].tolist()
+[[0.5, 0.0], [0.0, 0.5]]
+>>> load_npz(b"PK\\x05\\x06" + bytes(18), "m.npz")
+Traceback (most recent call last):
+...
+certify.errors.InputError: m.npz: an .npz file holds arrays, this one holds none
 """
 
 from __future__ import annotations
 
+import io
+import math
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -16,49 +36,180 @@ import numpy as np
 from flint import fmpq
 
 from certify.errors import InputError
-from certify.rational import ZERO, from_float
-from certify.rnn.network import MAX_HIDDEN_DIM, Network
+from certify.jsonio import loads
+from certify.rational import TENSOR, ZERO, MiB, check_name, current_limits, from_float, quote
+from certify.rnn.network import Network
 from certify.rnn.sparse import SparseMatrix
 
-_EXACT_KINDS = {"f": "float", "i": "int", "u": "unsigned int", "b": "bool"}
+#: Most arrays one weight file may hold (a network has at most eight).
+MAX_ARRAYS = 64
+#: Element types read exactly: IEEE floats (widened exactly) and integers. No long double, no objects.
+_NPY_KINDS = {("f", 2), ("f", 4), ("f", 8)} | {(k, s) for k in "iu" for s in (1, 2, 4, 8)}
+_SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
+                       "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1"}
 
 
-def _load_npz(path: Path) -> dict[str, np.ndarray]:
+def _shape(shape: Any, name: str, source: str) -> tuple[int, ...]:
+    """A declared array shape, checked against ``max_dimension`` and ``max_entries`` before any allocation."""
+    limits = current_limits()
+    if not isinstance(shape, (list, tuple)) or not all(isinstance(d, int) and not isinstance(d, bool)
+                                                       for d in shape):
+        raise InputError(f"{source}: array {name!r} declares shape {quote(shape)}, not a list of integers")
+    if not 1 <= len(shape) <= 2:
+        raise InputError(f"{source}: array {name!r} has shape {list(shape)}; weights are 1-d or 2-d arrays")
+    for d in shape:
+        if d < 0 or d > limits.max_dimension:
+            raise InputError(f"{source}: array {name!r} declares shape {list(shape)}, beyond the limit "
+                             f"max_dimension={limits.max_dimension} (raise it with --limit max_dimension=N)")
+    count = math.prod(shape)
+    if count > limits.max_entries:
+        raise InputError(f"{source}: array {name!r} declares shape {list(shape)} ({count} entries), more than the "
+                         f"limit max_entries={limits.max_entries} (raise it with --limit max_entries=N)")
+    return tuple(shape)
+
+
+# --- .npz --------------------------------------------------------------------------------------------------
+def load_npz(data: bytes, source: str) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` archive; sizes and ratios are checked from the zip directory first."""
+    limits = current_limits()
     try:
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
-            out = {}
-            for name in data.files:
-                try:
-                    out[name] = data[name]
-                except ValueError as err:
-                    if "pickle" in str(err).lower() or "object" in str(err).lower():
-                        raise InputError(f"{path}: array {name!r} is a pickled object array; pickle is never "
-                                         "loaded (it can run code)") from None
-                    raise InputError(f"{path}: array {name!r} cannot be read: {err}") from None
-            return out
-    except InputError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
-        raise InputError(f"{path}: not a readable .npz file ({str(err).splitlines()[0]})") from None
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error) as err:
+        raise InputError(f"{source}: not a readable .npz file ({_first_line(err)})") from None
+    if not infos:
+        raise InputError(f"{source}: an .npz file holds arrays, this one holds none")
+    if len(infos) > MAX_ARRAYS:
+        raise InputError(f"{source}: holds {len(infos)} arrays; a weight file has at most {MAX_ARRAYS}")
+    names, total = [], 0
+    for info in infos:
+        member = info.filename
+        if not member.endswith(".npy"):
+            raise InputError(f"{source}: member {quote(member)} is not an .npy array")
+        name = check_name(member[: -len(".npy")], f"{source}: array name", TENSOR)
+        if name in names:
+            raise InputError(f"{source}: array {name!r} appears twice")
+        names.append(name)
+        if info.flag_bits & 0x1:
+            raise InputError(f"{source}: array {name!r} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise InputError(f"{source}: array {name!r} uses zip compression method {info.compress_type}; only "
+                             "stored (0) and deflate (8) are supported")
+        size, packed = info.file_size, max(info.compress_size, 1)
+        total += size
+        if size > limits.max_zip_member_bytes or total > limits.max_zip_member_bytes:
+            raise InputError(f"{source}: array {name!r} unpacks to {size} bytes ({total} so far), more than the limit "
+                             f"max_zip_member_bytes={limits.max_zip_member_bytes} (raise it with --limit "
+                             "max_zip_member_bytes=N)")
+        if size > MiB and size > limits.max_zip_ratio * packed:
+            raise InputError(f"{source}: array {name!r} unpacks {packed} bytes to {size} (ratio {size // packed}), "
+                             f"beyond the limit max_zip_ratio={limits.max_zip_ratio} (raise it with --limit "
+                             "max_zip_ratio=N)")
+    out = {}
+    for name, info in zip(names, infos, strict=True):
+        try:
+            with zf.open(info) as fh:
+                raw = fh.read(info.file_size + 1)  # zipfile never returns more than the declared size
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
+                RuntimeError) as err:
+            raise InputError(f"{source}: array {name!r} cannot be unpacked ({_first_line(err)})") from None
+        if len(raw) != info.file_size:
+            raise InputError(f"{source}: array {name!r} unpacks to {len(raw)} bytes, not the {info.file_size} "
+                             "its zip directory declares")
+        out[name] = _npy(raw, name, source)
+    return out
 
 
-def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
+def _npy(raw: bytes, name: str, source: str) -> np.ndarray:
+    """One ``.npy`` array: header checked (dtype, shape against the limits, size against the data) first."""
+    fp = io.BytesIO(raw)
     try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError, TypeError) as err:
-        raise InputError(f"{path}: not a readable safetensors file ({str(err).splitlines()[0]})") from None
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, TypeError, SyntaxError, EOFError, struct.error, UnicodeDecodeError) as err:
+        if "pickle" in str(err).lower() or "object" in str(err).lower():
+            raise InputError(f"{source}: array {name!r} is a pickled object array; pickle is never loaded "
+                             "(it can run code)") from None
+        raise InputError(f"{source}: array {name!r} has no readable .npy header ({_first_line(err)})") from None
+    if dtype.hasobject:
+        raise InputError(f"{source}: array {name!r} is a pickled object array; pickle is never loaded "
+                         "(it can run code)")
+    if (dtype.kind, dtype.itemsize) not in _NPY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise InputError(f"{source}: {name} has dtype {dtype}; weights must be float or integer arrays "
+                         "(float16/32/64, int, uint)")
+    shape = _shape(shape, name, source)
+    count = math.prod(shape)
+    offset = fp.tell()
+    if len(raw) - offset != count * dtype.itemsize:
+        raise InputError(f"{source}: array {name!r} declares shape {list(shape)} of {dtype} ({count * dtype.itemsize} "
+                         f"bytes) but holds {len(raw) - offset} bytes of data")
+    arr = np.frombuffer(raw, dtype=dtype, count=count, offset=offset)
+    return arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
 
 
+# --- safetensors ------------------------------------------------------------------------------------------------
+def load_safetensors(data: bytes, source: str) -> dict[str, np.ndarray]:
+    """The tensors of a safetensors file: an 8-byte header length, a JSON header, then raw little-endian data.
+
+    >>> import json
+    >>> head = json.dumps({"b": {"dtype": "F64", "shape": [2], "data_offsets": [0, 16]}}).encode()
+    >>> blob = len(head).to_bytes(8, "little") + head + np.array([0.5, -2.0]).tobytes()
+    >>> load_safetensors(blob, "m.safetensors")["b"].tolist()
+    [0.5, -2.0]
+    """
+    if len(data) < 8:
+        raise InputError(f"{source}: not a readable safetensors file (shorter than its 8-byte header length)")
+    n = int.from_bytes(data[:8], "little")
+    if n > len(data) - 8:
+        raise InputError(f"{source}: not a readable safetensors file (header of {n} bytes in a file of {len(data)})")
+    header = loads(data[8 : 8 + n], f"{source}: not a readable safetensors file: its header")
+    if not isinstance(header, dict):
+        raise InputError(f"{source}: not a readable safetensors file (its header is not a JSON object)")
+    header.pop("__metadata__", None)
+    if len(header) > MAX_ARRAYS:
+        raise InputError(f"{source}: holds {len(header)} tensors; a weight file has at most {MAX_ARRAYS}")
+    buffer = memoryview(data)[8 + n :]
+    out = {}
+    for name, info in header.items():
+        check_name(name, f"{source}: tensor name", TENSOR)
+        if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
+            raise InputError(f"{source}: not a readable safetensors file: tensor {name!r} must declare exactly "
+                             "dtype, shape and data_offsets")
+        dtype = info["dtype"]
+        if dtype not in _SAFETENSORS_DTYPES:
+            raise InputError(f"{source}: {name} has dtype {quote(dtype)}; weights must be float or integer arrays "
+                             f"({', '.join(_SAFETENSORS_DTYPES)})")
+        dt = np.dtype(_SAFETENSORS_DTYPES[dtype])
+        shape = _shape(info["shape"], name, source)
+        offsets = info["data_offsets"]
+        if (not isinstance(offsets, list) or len(offsets) != 2
+                or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+                or not 0 <= offsets[0] <= offsets[1] <= len(buffer)):
+            raise InputError(f"{source}: not a readable safetensors file: tensor {name!r} has data_offsets "
+                             f"{quote(offsets)} outside the {len(buffer)} bytes of data")
+        count = math.prod(shape)
+        if offsets[1] - offsets[0] != count * dt.itemsize:
+            raise InputError(f"{source}: not a readable safetensors file: tensor {name!r} declares shape "
+                             f"{list(shape)} of {dtype} ({count * dt.itemsize} bytes) but data_offsets span "
+                             f"{offsets[1] - offsets[0]}")
+        out[name] = np.frombuffer(buffer, dtype=dt, count=count, offset=offsets[0]).reshape(shape)
+    return out
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return text[:200]
+
+
+# --- exact values -----------------------------------------------------------------------------------------------
 def _exact(arr: np.ndarray, name: str, ndim: int) -> list[Any]:
     if arr.ndim != ndim:
         raise InputError(f"{name} has shape {list(arr.shape)}; expected a {ndim}-d array")
-    if arr.dtype.kind not in _EXACT_KINDS or arr.dtype.kind == "b":
-        raise InputError(f"{name} has dtype {arr.dtype}; weights must be float or integer arrays")
-    if any(s > MAX_HIDDEN_DIM for s in arr.shape):
-        raise InputError(f"{name} has shape {list(arr.shape)}, beyond the limit {MAX_HIDDEN_DIM}")
     if arr.dtype.kind == "f":
         bad = np.argwhere(~np.isfinite(arr))
         if len(bad):
@@ -68,7 +219,7 @@ def _exact(arr: np.ndarray, name: str, ndim: int) -> list[Any]:
     else:
         conv = lambda v, w: fmpq(int(v))  # noqa: E731
     if ndim == 1:
-        return [conv(v, f"{name}[{i}]") for i, v in enumerate(arr.astype(arr.dtype).tolist())]
+        return [conv(v, f"{name}[{i}]") for i, v in enumerate(arr.tolist())]
     return [[conv(v, f"{name}[{i}][{j}]") for j, v in enumerate(row)] for i, row in enumerate(arr.tolist())]
 
 
@@ -76,17 +227,22 @@ def _matrix(rows: list[list[fmpq]], shape: tuple[int, int]) -> SparseMatrix:
     return SparseMatrix.from_row_dicts(shape, [{j: v for j, v in enumerate(r) if v != 0} for r in rows])
 
 
+def _listed(names: set[str]) -> str:
+    shown = sorted(names)[:10]
+    return str(shown) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+
+
 def _pick(tensors: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray | None]:
     names = set(tensors)
     if "W_hh" in names:
         known = {"W_hh", "W_ih", "b", "W_out", "b_out", "h0"}
-        extra = sorted(names - known)
+        extra = names - known
         if extra:
-            raise InputError(f"{path}: unexpected arrays {extra} (known: {sorted(known)})")
+            raise InputError(f"{path}: unexpected arrays {_listed(extra)} (known: {sorted(known)})")
         return {k: tensors.get(k) for k in known}
     hh = [n for n in names if n.endswith("weight_hh_l0")]
     if len(hh) != 1:
-        raise InputError(f"{path}: found neither 'W_hh' nor a PyTorch 'weight_hh_l0' tensor (arrays: {sorted(names)})")
+        raise InputError(f"{path}: found neither 'W_hh' nor a PyTorch 'weight_hh_l0' tensor (arrays: {_listed(names)})")
     prefix = hh[0][: -len("weight_hh_l0")]
     if any(n.startswith(prefix + "weight_hh_l1") for n in names):
         raise InputError(f"{path}: stacked RNNs (weight_hh_l1 ...) are not supported yet; give a 1-layer RNN")
@@ -96,17 +252,18 @@ def _pick(tensors: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray | 
     used = {prefix + s for s in ("weight_hh_l0", "weight_ih_l0", "bias_ih_l0", "bias_hh_l0")} | {"h0"}
     readout = [n for n in names - used if n.endswith(".weight") or n == "weight"]
     if len(readout) > 1:
-        raise InputError(f"{path}: several candidate readout weights {sorted(readout)}; keep one")
+        raise InputError(f"{path}: several candidate readout weights {_listed(set(readout))}; keep one")
     w_out = tensors[readout[0]] if readout else None
     b_out = tensors.get(readout[0][: -len("weight")] + "bias") if readout else None
     return {"W_hh": tensors[hh[0]], "W_ih": tensors.get(prefix + "weight_ih_l0"), "b_ih": b_ih, "b_hh": b_hh,
             "W_out": w_out, "b_out": b_out, "h0": tensors.get("h0")}
 
 
-def read(path: Path):  # -> RnnFile
+def read(path: Path, data: bytes):  # -> RnnFile
+    """A weight file from the bytes of an ``.npz`` or safetensors file (read with ``read_untrusted``)."""
     from certify.rnn.io import RnnFile
 
-    tensors = _load_npz(path) if path.suffix.lower() == ".npz" else _load_safetensors(path)
+    tensors = load_npz(data, str(path)) if path.suffix.lower() == ".npz" else load_safetensors(data, str(path))
     t = _pick(tensors, path)
     try:
         w_hh = _exact(t["W_hh"], "W_hh", 2)  # type: ignore[arg-type]
@@ -120,24 +277,26 @@ def read(path: Path):  # -> RnnFile
         if "b" in t:
             b = _exact(t["b"], "b", 1) if t["b"] is not None else [ZERO] * n
         else:
-            parts = [_exact(t[k], k, 1) for k in ("b_ih", "b_hh") if t.get(k) is not None]
-            b = [sum((p[i] for p in parts), ZERO) for i in range(n)] if parts else [ZERO] * n
-            if any(len(p) != n for p in parts):
-                raise InputError(f"bias_ih_l0/bias_hh_l0 must have length hidden_dim={n}")
+            parts = {k: _exact(t[k], k, 1) for k in ("b_ih", "b_hh") if t.get(k) is not None}  # type: ignore[arg-type]
+            for k, p in parts.items():
+                if len(p) != n:
+                    raise InputError(f"bias_{k[2:]}_l0 has length {len(p)}, expected hidden_dim={n}")
+            b = [sum((p[i] for p in parts.values()), ZERO) for i in range(n)]
         if t.get("W_out") is not None:
             w_out = _exact(t["W_out"], "W_out", 2)  # type: ignore[arg-type]
-        else:
-            w_out = [[fmpq(1) if i == j else ZERO for j in range(n)] for i in range(n)]
-        d_out = len(w_out)
-        if any(len(r) != n for r in w_out):
-            raise InputError(f"W_out has rows of length {len(w_out[0])}, expected hidden_dim={n}")
-        b_out = _exact(t["b_out"], "b_out", 1) if t.get("b_out") is not None else [ZERO] * d_out
-        h0 = _exact(t["h0"], "h0", 1) if t.get("h0") is not None else [ZERO] * n
+            if any(len(r) != n for r in w_out):
+                raise InputError(f"W_out has rows of length {len(w_out[0])}, expected hidden_dim={n}")
+            readout = _matrix(w_out, (len(w_out), n))
+        else:  # y = h
+            readout = SparseMatrix((n, n), tuple(((i, fmpq(1)),) for i in range(n)))
+        d_out = readout.shape[0]
+        b_out = _exact(t["b_out"], "b_out", 1) if t.get("b_out") is not None else [ZERO] * d_out  # type: ignore[arg-type]
+        h0 = _exact(t["h0"], "h0", 1) if t.get("h0") is not None else [ZERO] * n  # type: ignore[arg-type]
         net = Network(
             W_hh=_matrix(w_hh, (n, n)),
             W_ih=_matrix(w_ih, (n, d_in)),
             b=tuple(b),
-            W_out=_matrix(w_out, (d_out, n)),
+            W_out=readout,
             b_out=tuple(b_out),
             h0=tuple(h0),
         )

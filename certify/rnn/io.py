@@ -33,16 +33,16 @@ from certify.jsonio import array, integer, number, string
 from certify.jsonio import dumps as json_dumps
 from certify.jsonio import field as jfield
 from certify.jsonio import loads as json_loads
-from certify.rational import ONE, ZERO, to_json
-from certify.rnn.network import MAX_HIDDEN_DIM, MAX_IO_DIM, Network
+from certify.rational import ONE, ZERO, check_name, current_limits, number_budget, quote, read_untrusted, to_json
+from certify.rnn.network import Network
 from certify.rnn.sparse import SparseMatrix
 from certify.tmnu import serialize
 from certify.tmnu.program import Program
 from certify.tmnu.validate import problems as program_problems
 
 FORMAT = "certify.rnn/1"
-#: Most sparse entries a file may list.
-MAX_ENTRIES = 50_000_000
+#: The blocks of ``rnn`` that hold weights (bounded by ``max_weight_bits``); h0 is state (``max_number_bits``).
+WEIGHT_BLOCKS = ("W_hh", "W_ih", "b", "W_out", "b_out")
 
 
 @dataclass(frozen=True)
@@ -136,15 +136,23 @@ def write(f: RnnFile, path: str | Path) -> None:
 
 
 # --- reading ---------------------------------------------------------------------------------------------
+def _entries(n: int, path: str) -> None:
+    limit = current_limits().max_entries
+    if n > limit:
+        raise InputError(f"{path} lists {n} entries, more than the limit max_entries={limit} "
+                         "(raise it with --limit max_entries=N)")
+
+
 def _matrix(v: Any, shape: tuple[int, int], path: str) -> SparseMatrix:
     n, m = shape
+    weight = path in WEIGHT_BLOCKS
     if isinstance(v, dict):
+        _keys(v, ("shape", "entries"), path)
         declared = array(jfield(v, "shape", path), f"{path}.shape")
-        if [*declared] != [n, m]:
-            raise InputError(f"{path}.shape={declared} does not match the expected shape [{n}, {m}]")
+        if declared != [n, m] or any(isinstance(d, bool) for d in declared):
+            raise InputError(f"{path}.shape={quote(declared)} does not match the expected shape [{n}, {m}]")
         entries = array(jfield(v, "entries", path), f"{path}.entries")
-        if len(entries) > MAX_ENTRIES:
-            raise InputError(f"{path} lists {len(entries)} entries, more than the limit {MAX_ENTRIES}")
+        _entries(len(entries), path)
         rows: list[dict[int, fmpq]] = [{} for _ in range(n)]
         for k, e in enumerate(entries):
             e = array(e, f"{path}.entries[{k}]")
@@ -154,28 +162,33 @@ def _matrix(v: Any, shape: tuple[int, int], path: str) -> SparseMatrix:
             j = integer(e[1], f"{path}.entries[{k}][1]", 0, m - 1)
             if j in rows[i]:
                 raise InputError(f"{path}: entry [{i}, {j}] is listed twice")
-            rows[i][j] = number(e[2], f"{path}[{i}][{j}]")
+            rows[i][j] = number(e[2], f"{path}[{i}][{j}]", weight)
         return SparseMatrix.from_row_dicts((n, m), rows)
     rows_in = array(v, path)
     if len(rows_in) != n:
         raise InputError(f"{path} has {len(rows_in)} rows, expected {n}")
+    _entries(n * m, path)
     dense: list[dict[int, fmpq]] = []
     for i, row in enumerate(rows_in):
         row = array(row, f"{path}[{i}]")
         if len(row) != m:
             raise InputError(f"{path}[{i}] has {len(row)} entries, expected {m}")
-        dense.append({j: val for j, x in enumerate(row) if (val := number(x, f"{path}[{i}][{j}]")) != 0})
+        dense.append({j: val for j, x in enumerate(row) if (val := number(x, f"{path}[{i}][{j}]", weight)) != 0})
     return SparseMatrix.from_row_dicts((n, m), dense)
 
 
 def _vector(v: Any, n: int, path: str) -> tuple[fmpq, ...]:
+    weight = path in WEIGHT_BLOCKS
     if isinstance(v, dict):
+        _keys(v, ("shape", "entries"), path)
         declared = array(jfield(v, "shape", path), f"{path}.shape")
-        if [*declared] != [n]:
-            raise InputError(f"{path}.shape={declared} does not match the expected length [{n}]")
+        if declared != [n] or any(isinstance(d, bool) for d in declared):
+            raise InputError(f"{path}.shape={quote(declared)} does not match the expected length [{n}]")
+        entries = array(jfield(v, "entries", path), f"{path}.entries")
+        _entries(len(entries), path)
         out = [ZERO] * n
         seen = set()
-        for k, e in enumerate(array(jfield(v, "entries", path), f"{path}.entries")):
+        for k, e in enumerate(entries):
             e = array(e, f"{path}.entries[{k}]")
             if len(e) != 2:
                 raise InputError(f"{path}.entries[{k}] must be [i, value], got {len(e)} items")
@@ -183,35 +196,41 @@ def _vector(v: Any, n: int, path: str) -> tuple[fmpq, ...]:
             if i in seen:
                 raise InputError(f"{path}: entry [{i}] is listed twice")
             seen.add(i)
-            out[i] = number(e[1], f"{path}[{i}]")
+            out[i] = number(e[1], f"{path}[{i}]", weight)
         return tuple(out)
     items = array(v, path)
     if len(items) != n:
         raise InputError(f"{path} has length {len(items)}, expected {n}")
-    return tuple(number(x, f"{path}[{i}]") for i, x in enumerate(items))
+    return tuple(number(x, f"{path}[{i}]", weight) for i, x in enumerate(items))
+
+
+def _keys(v: dict[str, Any], allowed: tuple[str, ...], path: str) -> None:
+    extra = sorted(set(v) - set(allowed))
+    if extra:
+        raise InputError(f"{path}: unknown key {quote(extra[0])} (allowed: {', '.join(allowed)})")
 
 
 def _infer_dim(rnn: dict[str, Any], key: str, matrix: str, axis: int) -> int:
+    limit, lo = current_limits().max_dimension, 1 if key == "hidden_dim" else 0
     if key in rnn:
-        return integer(rnn[key], f"rnn.{key}", 0 if key != "hidden_dim" else 1,
-                       MAX_HIDDEN_DIM if key == "hidden_dim" else MAX_IO_DIM)
+        return integer(rnn[key], f"rnn.{key}", lo, limit, "max_dimension")
     if matrix not in rnn:
         raise InputError(f'rnn: missing key "{matrix}"')
     m = rnn[matrix]
     if isinstance(m, dict) and isinstance(m.get("shape"), list) and len(m["shape"]) == 2:
-        return integer(m["shape"][axis], f"rnn.{matrix}.shape[{axis}]", 0, MAX_HIDDEN_DIM)
+        return integer(m["shape"][axis], f"rnn.{matrix}.shape[{axis}]", lo, limit, "max_dimension")
     if isinstance(m, list):
         if axis == 0:
-            return len(m)
+            return integer(len(m), f"rnn.{matrix} (rows)", lo, limit, "max_dimension")
         if m and isinstance(m[0], list):
-            return len(m[0])
+            return integer(len(m[0]), f"rnn.{matrix}[0] (columns)", lo, limit, "max_dimension")
     raise InputError(f'rnn: missing key "{key}" (and it cannot be read off "{matrix}")')
 
 
 def network_from_json(rnn: Any, path: str = "rnn") -> Network:
     if not isinstance(rnn, dict):
         raise InputError(f"{path}: expected a JSON object")
-    activation = string(rnn.get("activation", "relu"), f"{path}.activation")
+    activation = check_name(rnn.get("activation", "relu"), f"{path}.activation")
     n = _infer_dim(rnn, "hidden_dim", "W_hh", 0)
     d_in = _infer_dim(rnn, "input_dim", "W_ih", 1)
     d_out = _infer_dim(rnn, "output_dim", "W_out", 0)
@@ -232,7 +251,7 @@ def _input_spec(v: Any) -> InputSpec:
         return InputSpec()
     kind = string(jfield(v, "kind", "input", "constant"), "input.kind")
     if kind != "constant":
-        raise InputError(f'input.kind="{kind}" is not supported (only "constant": x_t = x for all t)')
+        raise InputError(f'input.kind={quote(kind)} is not supported (only "constant": x_t = x for all t)')
     dom = array(jfield(v, "domain", "input", ["-1", "1"]), "input.domain")
     if len(dom) != 2:
         raise InputError(f"input.domain must be [lo, hi], got {len(dom)} values")
@@ -262,44 +281,48 @@ def _simulation(v: Any, net: Network, spec: InputSpec) -> Simulation:
 
 
 def loads(text: str | bytes, source: str = "<string>") -> RnnFile:
+    """Parse a ``certify.rnn/1`` weight file; every number, name and size is bounded (:class:`Limits`)."""
     doc = json_loads(text, source)
     if not isinstance(doc, dict):
         raise InputError(f"{source}: a weight file is a JSON object, got {type(doc).__name__}")
     fmt = doc.get("format", FORMAT)
     if fmt != FORMAT:
-        raise InputError(f'{source}: format="{fmt}" is not supported (expected "{FORMAT}")')
+        raise InputError(f'{source}: format={quote(fmt)} is not supported (expected "{FORMAT}")')
     try:
-        net = network_from_json(jfield(doc, "rnn", "weight file"))
-        claims = doc.get("claims") or {}
-        if not isinstance(claims, dict):
-            raise InputError("claims: expected a JSON object")
-        sim = doc.get("simulation")
-        spec = _input_spec(doc.get("input"))
-        return RnnFile(
-            network=net,
-            name=string(doc.get("name", Path(source).stem), "name"),
-            input=spec,
-            simulation=None if sim is None else _simulation(sim, net, spec),
-            claims=claims,
-            source=source,
-        )
+        with number_budget(source):
+            return _file(doc, source)
     except InputError as err:
-        raise InputError(f"{source}: {err}") from None
+        text = str(err)
+        raise InputError(text if text.startswith(f"{source}: ") else f"{source}: {text}") from None
+
+
+def _file(doc: dict[str, Any], source: str) -> RnnFile:
+    net = network_from_json(jfield(doc, "rnn", "weight file"))
+    claims = doc.get("claims") or {}
+    if not isinstance(claims, dict):
+        raise InputError("claims: expected a JSON object")
+    sim = doc.get("simulation")
+    spec = _input_spec(doc.get("input"))
+    return RnnFile(
+        network=net,
+        name=check_name(doc["name"], "name") if "name" in doc else Path(source).stem,
+        input=spec,
+        simulation=None if sim is None else _simulation(sim, net, spec),
+        claims=claims,
+        source=source,
+    )
 
 
 def read(path: str | Path) -> RnnFile:
     """Read a weight file; the format follows the suffix (.json, .npz, .safetensors)."""
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory, not a weight file")
     suffix = p.suffix.lower()
-    if suffix in (".npz", ".safetensors"):
-        from certify.rnn import binary
-
-        return binary.read(p)
     if suffix in (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"):
         raise InputError(f"{p}: pickle-based files are never loaded (they can run code); "
                          "save the state dict with safetensors instead")
-    return loads(p.read_bytes(), str(p))
+    data = read_untrusted(p, "weight file")
+    if suffix in (".npz", ".safetensors"):
+        from certify.rnn import binary
+
+        return binary.read(p, data)
+    return loads(data, str(p))

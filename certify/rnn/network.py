@@ -31,10 +31,7 @@ from certify.rnn.sparse import SparseMatrix
 #: Activations the exact model knows. Later analyses (tanh, hardtanh) extend this table.
 ACTIVATIONS = ("relu",)
 
-#: Largest hidden dimension a file may declare (far beyond any construction; guards absurd sizes).
-MAX_HIDDEN_DIM = 1_000_000
-MAX_IO_DIM = 100_000
-
+#: Dimensions read from files are bounded by ``certify.rational.Limits.max_dimension`` (``certify --limit``).
 
 @dataclass(frozen=True)
 class Network:
