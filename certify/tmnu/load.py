@@ -1,7 +1,8 @@
 """Find a TMNU program from a command-line argument: ``example:NAME``, a Python file, or JSON.
 
 A Python file must define ``program`` (a :class:`Program`, or a function returning one). Running
-it executes the user's own code, as ``python file.py`` would; a JSON program runs nothing.
+it executes the user's own code, as ``python file.py`` would; a JSON program runs nothing and is read
+within the limits of :class:`~certify.rational.Limits`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import runpy
 from pathlib import Path
 
 from certify.errors import InputError
-from certify.jsonio import loads
+from certify.jsonio import read
+from certify.rational import number_budget
 from certify.tmnu import serialize
 from certify.tmnu.program import Program
 
@@ -41,5 +43,7 @@ def load_program(spec: str) -> Program:
                              "returning one)")
         return obj
     if path.suffix == ".json":
-        return serialize.from_json(loads(path.read_bytes(), spec), spec)
+        doc = read(path, "program file")
+        with number_budget(spec):
+            return serialize.from_json(doc, spec)
     raise InputError(f"{spec}: unknown program file type {path.suffix!r} (use .py or .json)")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from certify.errors import InputError
-from certify.jsonio import array, field, number, string
+from certify.jsonio import array, field, number, type_name
+from certify.rational import SYMBOL, check_name, check_symbol, check_text, current_limits, quote
 from certify.rational import to_json as num_json
 from certify.tmnu.program import (
     EMPTY,
@@ -25,9 +26,9 @@ from certify.tmnu.program import (
     Update,
 )
 
-#: Limits on program sizes read from files (they become units and obligations).
-MAX_ITEMS = 100_000
-MAX_STACK_SYMBOLS = 10_000_000
+#: The keys of a program object (``*.tmnu.json`` or ``simulation.program``).
+PROGRAM_KEYS = ("name", "description", "states", "start", "stacks", "registers", "input", "output", "ops",
+                "transitions")
 
 
 def _affine_json(a: Affine) -> dict[str, Any]:
@@ -83,101 +84,155 @@ def to_json(p: Program) -> dict[str, Any]:
 
 def _list(v: Any, path: str) -> list[Any]:
     items = array(v, path)
-    if len(items) > MAX_ITEMS:
-        raise InputError(f"{path} has {len(items)} entries, more than the limit {MAX_ITEMS}")
+    limit = current_limits().max_states
+    if len(items) > limit:
+        raise InputError(f"{path} has {len(items)} entries, more than the limit max_states={limit} "
+                         "(raise it with --limit max_states=N)")
     return items
 
 
-def _affine(v: Any, path: str) -> Affine:
+def _object(v: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """``v`` as a JSON object with no key outside ``allowed`` (a key one reader ignores and another reads
+    is a confusion attack)."""
+    if not isinstance(v, dict):
+        raise InputError(f"{path}: expected a JSON object, got {type_name(v)}")
+    extra = sorted(set(v) - set(allowed))
+    if extra:
+        raise InputError(f"{path}: unknown key {quote(extra[0])} (allowed: {', '.join(allowed)})")
+    return v
+
+
+def _affine(v: Any, path: str, keys: tuple[str, ...] = ("coeffs", "const")) -> Affine:
+    v = _object(v, path, keys)
     coeffs = field(v, "coeffs", path)
     if not isinstance(coeffs, dict):
         raise InputError(f"{path}.coeffs: expected an object mapping register names to numbers")
+    _list(list(coeffs), f"{path}.coeffs")
     return Affine.of(
-        {string(k, f"{path}.coeffs key"): number(c, f"{path}.coeffs.{k}") for k, c in coeffs.items()},
+        {check_name(k, f"{path}.coeffs key"): number(c, f"{path}.coeffs.{k}") for k, c in coeffs.items()},
         number(field(v, "const", path, 0), f"{path}.const"),
     )
 
 
 def _symbol(v: Any, path: str) -> str | None:
-    return EMPTY if v is None else string(v, path)
+    return EMPTY if v is None else check_symbol(v, path)
 
 
 def _action(v: Any, path: str) -> StackAction:
     if v == "pop":
         return StackAction("pop")
     if isinstance(v, dict) and set(v) == {"push"}:
-        return StackAction("push", string(v["push"], f"{path}.push"))
-    raise InputError(f'{path}={v!r} is not a stack action (use "pop" or {{"push": "<symbol>"}})')
+        return StackAction("push", check_symbol(v["push"], f"{path}.push"))
+    raise InputError(f'{path}={quote(v)} is not a stack action (use "pop" or {{"push": "<symbol>"}})')
+
+
+def _content(init: Any, path: str) -> tuple[str, ...]:
+    """A stack's initial content: a string of one-character symbols or a list of symbols, top first."""
+    limit = current_limits().max_stack_symbols
+    if isinstance(init, str) and type(init) is str:
+        if len(init) > limit:
+            raise InputError(f"{path} has {len(init)} symbols, more than the limit max_stack_symbols={limit} "
+                             "(raise it with --limit max_stack_symbols=N)")
+        if init and not SYMBOL.fullmatch(init):
+            bad = next(i for i, c in enumerate(init) if not SYMBOL.fullmatch(c))
+            check_symbol(init[bad], f"{path}[{bad}]")
+        return tuple(init)
+    items = array(init, path)
+    if len(items) > limit:
+        raise InputError(f"{path} has {len(items)} symbols, more than the limit max_stack_symbols={limit} "
+                         "(raise it with --limit max_stack_symbols=N)")
+    return tuple(check_symbol(c, f"{path}[{j}]") for j, c in enumerate(items))
+
+
+def _names(v: Any, path: str, check: Any = check_name) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise InputError(f"{path}: expected an object keyed by stack name")
+    _list(list(v), path)
+    for k in v:
+        check(k, f"{path} key")
+    return v
 
 
 def from_json(doc: Any, path: str = "program") -> Program:
-    """Read a program (not yet validated: call :func:`certify.tmnu.validate.validate`)."""
+    """Read a program (not yet validated: call :func:`certify.tmnu.validate.validate`).
+
+    Sizes are bounded by :class:`~certify.rational.Limits` (``max_states`` items per list,
+    ``max_stack_symbols`` per initial content) and every name must match the name grammar.
+
+    >>> from_json({"name": "p", "states": ["a b"], "registers": [], "output": "y", "transitions": []})
+    Traceback (most recent call last):
+    ...
+    certify.errors.InputError: program.states[0]="a b" is not a valid name (a letter or _, then letters, digits, _ . -)
+    """
+    doc = _object(doc, path, PROGRAM_KEYS)
     stacks = []
     for i, s in enumerate(_list(field(doc, "stacks", path, []), f"{path}.stacks")):
         sp = f"{path}.stacks[{i}]"
-        init = field(s, "initial", sp, [])
-        if isinstance(init, str):
-            if len(init) > MAX_STACK_SYMBOLS:
-                raise InputError(f"{sp}.initial has {len(init)} symbols, more than the limit {MAX_STACK_SYMBOLS}")
-            content = tuple(init)
-        else:
-            content = tuple(string(c, f"{sp}.initial[{j}]") for j, c in enumerate(array(init, f"{sp}.initial")))
-        alphabet = tuple(string(a, f"{sp}.alphabet[{j}]") for j, a in enumerate(_list(field(s, "alphabet", sp),
-                                                                                        f"{sp}.alphabet")))
-        stacks.append(Stack(string(field(s, "name", sp), f"{sp}.name"), alphabet, content))
+        s = _object(s, sp, ("name", "alphabet", "initial"))
+        content = _content(field(s, "initial", sp, []), f"{sp}.initial")
+        alphabet = tuple(check_symbol(a, f"{sp}.alphabet[{j}]")
+                         for j, a in enumerate(_list(field(s, "alphabet", sp), f"{sp}.alphabet")))
+        stacks.append(Stack(check_name(field(s, "name", sp), f"{sp}.name"), alphabet, content))
     registers = []
     for i, r in enumerate(_list(field(doc, "registers", path), f"{path}.registers")):
         rp = f"{path}.registers[{i}]"
+        r = _object(r, rp, ("name", "bounds", "input", "initial"))
         bounds = array(field(r, "bounds", rp), f"{rp}.bounds")
         if len(bounds) != 2:
             raise InputError(f"{rp}.bounds must be [lo, hi], got {len(bounds)} values")
-        is_input = field(r, "input", rp, False) is True
+        is_input = field(r, "input", rp, False)
+        if not isinstance(is_input, bool):
+            raise InputError(f"{rp}.input={quote(is_input)} must be true or false")
+        if is_input and "initial" in r:
+            raise InputError(f"{rp}: the input register is loaded with x; it has no initial value")
         initial = None if is_input else number(field(r, "initial", rp, 0), f"{rp}.initial")
-        registers.append(Register(string(field(r, "name", rp), f"{rp}.name"), number(bounds[0], f"{rp}.bounds[0]"),
+        registers.append(Register(check_name(field(r, "name", rp), f"{rp}.name"), number(bounds[0], f"{rp}.bounds[0]"),
                                   number(bounds[1], f"{rp}.bounds[1]"), initial))
     ops = []
     for i, o in enumerate(_list(field(doc, "ops", path, []), f"{path}.ops")):
         op_path = f"{path}.ops[{i}]"
+        o = _object(o, op_path, ("name", "hidden", "updates"))
         hidden = tuple(_affine(h, f"{op_path}.hidden[{j}]")
                        for j, h in enumerate(_list(field(o, "hidden", op_path, []), f"{op_path}.hidden")))
         updates = []
         for j, u in enumerate(_list(field(o, "updates", op_path), f"{op_path}.updates")):
             up = f"{op_path}.updates[{j}]"
+            u = _object(u, up, ("register", "relu", "coeffs", "const"))
             relu = []
-            for k, pair in enumerate(array(field(u, "relu", up, []), f"{up}.relu")):
+            for k, pair in enumerate(_list(field(u, "relu", up, []), f"{up}.relu")):
                 pair = array(pair, f"{up}.relu[{k}]")
                 if len(pair) != 2 or not isinstance(pair[0], int) or isinstance(pair[0], bool):
                     raise InputError(f"{up}.relu[{k}] must be [hidden_index, coefficient]")
                 relu.append((pair[0], number(pair[1], f"{up}.relu[{k}][1]")))
-            updates.append(Update(string(field(u, "register", up), f"{up}.register"), tuple(relu), _affine(u, up)))
-        ops.append(NeuralOp(string(field(o, "name", op_path), f"{op_path}.name"), hidden, tuple(updates)))
+            updates.append(Update(check_name(field(u, "register", up), f"{up}.register"), tuple(relu),
+                                  _affine(u, up, ("register", "relu", "coeffs", "const"))))
+        ops.append(NeuralOp(check_name(field(o, "name", op_path), f"{op_path}.name"), hidden, tuple(updates)))
     transitions = []
     for i, t in enumerate(_list(field(doc, "transitions", path), f"{path}.transitions")):
         tp = f"{path}.transitions[{i}]"
-        reads = field(t, "reads", tp, {})
-        acts = field(t, "actions", tp, {})
-        if not isinstance(reads, dict) or not isinstance(acts, dict):
-            raise InputError(f"{tp}: reads and actions must be objects keyed by stack name")
+        t = _object(t, tp, ("state", "reads", "goto", "actions", "op"))
+        reads = _names(field(t, "reads", tp, {}), f"{tp}.reads")
+        acts = _names(field(t, "actions", tp, {}), f"{tp}.actions")
         op = field(t, "op", tp, None)
         transitions.append(Transition(
-            string(field(t, "state", tp), f"{tp}.state"),
+            check_name(field(t, "state", tp), f"{tp}.state"),
             tuple(sorted((k, _symbol(v, f"{tp}.reads.{k}")) for k, v in reads.items())),
-            string(field(t, "goto", tp), f"{tp}.goto"),
+            check_name(field(t, "goto", tp), f"{tp}.goto"),
             tuple((k, _action(v, f"{tp}.actions.{k}")) for k, v in acts.items()),
-            None if op is None else string(op, f"{tp}.op"),
+            None if op is None else check_name(op, f"{tp}.op"),
         ))
     inp = field(doc, "input", path, None)
-    states = tuple(string(s, f"{path}.states[{i}]") for i, s in enumerate(_list(field(doc, "states", path),
-                                                                                 f"{path}.states")))
+    states = tuple(check_name(s, f"{path}.states[{i}]") for i, s in enumerate(_list(field(doc, "states", path),
+                                                                                     f"{path}.states")))
     return Program(
-        name=string(field(doc, "name", path, "unnamed"), f"{path}.name"),
+        name=check_name(field(doc, "name", path, "unnamed"), f"{path}.name"),
         states=states,
-        start=string(field(doc, "start", path, states[0] if states else ""), f"{path}.start"),
+        start=check_name(field(doc, "start", path, states[0] if states else "start"), f"{path}.start"),
         stacks=tuple(stacks),
         registers=tuple(registers),
-        input_register=None if inp is None else string(inp, f"{path}.input"),
-        output_register=string(field(doc, "output", path), f"{path}.output"),
+        input_register=None if inp is None else check_name(inp, f"{path}.input"),
+        output_register=check_name(field(doc, "output", path), f"{path}.output"),
         ops=tuple(ops),
         transitions=tuple(transitions),
-        description=string(field(doc, "description", path, ""), f"{path}.description"),
+        description=check_text(field(doc, "description", path, ""), f"{path}.description"),
     )

@@ -9,14 +9,17 @@ input domain [-1, 1].
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator
 
 from certify.errors import ProgramError
-from certify.rational import ONE
-from certify.tmnu.program import EMPTY, Program, symbol_name
+from certify.rational import ONE, current_limits
+from certify.tmnu.program import EMPTY, Program, Transition, symbol_name
 
-#: Largest number of (state, tops) cases a program may have (each becomes a proof obligation).
-MAX_CASES = 200_000
+#: Every check here is linear in the program's size, except the (state, tops) cases: at most
+#: ``Limits.max_cases`` of them, each looked up once per distinct read pattern of its state, and at most
+#: ``PATTERN_WORK`` times ``max_cases`` lookups in all.
+PATTERN_WORK = 32
 
 
 def tops_combinations(program: Program) -> Iterator[dict[str, str | None]]:
@@ -58,7 +61,12 @@ def validate(program: Program) -> Program:
 
 
 def _duplicates(names: list[str]) -> set[str]:
-    return {n for n in names if names.count(n) > 1}
+    """Names listed more than once (linear: a program may have 10^5 states).
+
+    >>> sorted(_duplicates(["a", "b", "a", "c", "b"]))
+    ['a', 'b']
+    """
+    return {n for n, k in Counter(names).items() if k > 1}
 
 
 def _check_names(p: Program, out: list[str]) -> None:
@@ -113,7 +121,8 @@ def _check_stacks(p: Program, out: list[str]) -> None:
         for sym in s.alphabet:
             if not isinstance(sym, str) or not sym:
                 out.append(f"stack {s.name!r} has symbol {sym!r}: symbols are nonempty strings")
-        bad = sorted({c for c in s.initial if c not in s.alphabet})
+        alphabet = set(s.alphabet)
+        bad = sorted({c for c in set(s.initial) if c not in alphabet})
         if bad:
             out.append(f"stack {s.name!r} starts with symbols {bad} that are not in its alphabet")
 
@@ -140,6 +149,7 @@ def _check_ops(p: Program, out: list[str]) -> None:
 def _check_transitions(p: Program, out: list[str]) -> None:
     states = set(p.states)
     stacks = {s.name: s for s in p.stacks}
+    alphabets = {s.name: set(s.alphabet) for s in p.stacks}
     registers = {r.name for r in p.registers}
     ops = {o.name for o in p.ops}
     for t in p.transitions:
@@ -157,14 +167,14 @@ def _check_transitions(p: Program, out: list[str]) -> None:
                            "(branch on stack symbols instead)")
             elif name not in stacks:
                 out.append(f"{where} reads undeclared stack {name!r}")
-            elif sym is not EMPTY and sym not in stacks[name].alphabet:
+            elif sym is not EMPTY and sym not in alphabets[name]:
                 out.append(f"{where} reads symbol {sym!r}, not in the alphabet of stack {name!r}")
         for name, act in t.actions:
             if name not in stacks:
                 out.append(f"{where} acts on undeclared stack {name!r}")
                 continue
             if act.kind == "push":
-                if act.symbol not in stacks[name].alphabet:
+                if act.symbol not in alphabets[name]:
                     out.append(f"{where} pushes {act.symbol!r}, not in the alphabet of stack {name!r}")
             elif act.kind == "pop":
                 if name not in reads:
@@ -180,26 +190,48 @@ def _check_transitions(p: Program, out: list[str]) -> None:
 
 
 def _check_cases(p: Program, out: list[str]) -> None:
+    """δ is deterministic and total: exactly one transition matches every (state, tops) case.
+
+    Transitions of a state are indexed by their read pattern (the stacks they read), so each case costs
+    one dictionary lookup per distinct pattern, not one test per transition.
+    """
+    limit = current_limits().max_cases
     n = case_count(p)
-    if n > MAX_CASES:
-        out.append(f"the program has {n} (state, tops) cases, more than the limit {MAX_CASES}")
+    if n > limit:
+        out.append(f"the program has {n} (state, tops) cases, more than the limit max_cases={limit} "
+                   "(raise it with --limit max_cases=N)")
         return
-    by_state: dict[str, list] = {q: [] for q in p.states}
+    index: dict[str, dict[tuple[str, ...], dict[tuple, list[Transition]]]] = {q: {} for q in p.states}
     for t in p.transitions:
-        by_state[t.state].append(t)
+        pattern = tuple(k for k, _ in t.reads)
+        index[t.state].setdefault(pattern, {}).setdefault(tuple(v for _, v in t.reads), []).append(t)
+    per_state = n // len(p.states) if p.states else 0
+    work = sum(len(patterns) for patterns in index.values()) * per_state
+    if work > PATTERN_WORK * limit:
+        out.append(f"the program's transitions read {work // max(per_state, 1)} distinct stack patterns over "
+                   f"{n} cases, more than {PATTERN_WORK} x max_cases={limit} lookups "
+                   "(raise it with --limit max_cases=N)")
+        return
     missing: list[str] = []
+    clashes: list[str] = []
     for q in p.states:
+        patterns = index[q]
         for tops in tops_combinations(p):
-            hits = [t for t in by_state[q] if t.matches(tops)]
+            hits = [t for pattern, by_symbols in patterns.items()
+                    for t in by_symbols.get(tuple(tops[k] if k in tops else _NOWHERE for k in pattern), ())]
+            if len(hits) == 1:
+                continue
             case = ", ".join(f"{k}={symbol_name(v)}" for k, v in tops.items())
             case = f"state {q!r}" + (f" with tops {case}" if case else "")
             if not hits:
                 missing.append(f"no transition for {case}")
-            elif len(hits) > 1:
-                out.append(f"nondeterministic: {len(hits)} transitions match {case}: "
-                           + " | ".join(t.describe() for t in hits))
-    if len(missing) > 10:
-        out.extend(missing[:10])
-        out.append(f"... and {len(missing) - 10} more missing cases")
-    else:
-        out.extend(missing)
+            else:
+                clashes.append(f"nondeterministic: {len(hits)} transitions match {case}: "
+                               + " | ".join(t.describe() for t in hits[:5]) + (" | ..." if len(hits) > 5 else ""))
+    for found, what in ((clashes, "nondeterministic"), (missing, "missing")):
+        out.extend(found[:10])
+        if len(found) > 10:
+            out.append(f"... and {len(found) - 10} more {what} cases")
+
+
+_NOWHERE = object()  # a read of a stack that does not exist matches no case
