@@ -218,7 +218,7 @@ def _check_cases(p: Program, out: list[str]) -> None:
         patterns = index[q]
         for tops in tops_combinations(p):
             hits = [t for pattern, by_symbols in patterns.items()
-                    for t in by_symbols.get(tuple(tops[k] if k in tops else _NOWHERE for k in pattern), ())]
+                    for t in by_symbols.get(tuple(tops.get(k, _NOWHERE) for k in pattern), ())]
             if len(hits) == 1:
                 continue
             case = ", ".join(f"{k}={symbol_name(v)}" for k, v in tops.items())
