@@ -35,6 +35,8 @@ integer; no weight files to check (set weights = [...])
 from __future__ import annotations
 
 import glob
+import math
+import string
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ from typing import Any
 from flint import fmpq
 
 from certify.errors import InputError
-from certify.rational import parse_number
+from certify.rational import NAME, check_name, parse_number, quote, read_untrusted
 
 KEYS = ("baseline", "construction", "fresh_check", "jobs", "recheck", "require_simulation", "thresholds", "timeout",
         "weights")
@@ -52,6 +54,8 @@ KEYS = ("baseline", "construction", "fresh_check", "jobs", "recheck", "require_s
 INT_THRESHOLDS = {"hidden_dim_max": "hidden dimension", "weight_bits_max": "largest bit size of a weight",
                   "nonzeros_max": "number of nonzero weights", "distinct_weights_max": "number of distinct weights"}
 THRESHOLD_KEYS = (*INT_THRESHOLDS, "weight_abs_max", "error")
+#: Longest SMT timeout a configuration may ask for (seconds).
+MAX_TIMEOUT = 86_400
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def find(start: Path) -> Path:
         if (d / "certify.toml").is_file():
             return d / "certify.toml"
         p = d / "pyproject.toml"
-        if p.is_file() and "certify" in _toml(p).get("tool", {}):
+        if p.is_file() and _certify_table(_toml(p), p) is not None:
             return p
     raise InputError(f"no configuration: no certify.toml and no pyproject.toml with [tool.certify] in {start} or "
                      "above (see docs/ci.md)")
@@ -112,19 +116,33 @@ def load(path: Path) -> GateConfig:
         raise InputError(f"--config {path}: no such file")
     doc = _toml(path)
     if path.name == "pyproject.toml" or "tool" in doc:
-        if "certify" not in doc.get("tool", {}):
+        table = _certify_table(doc, path)
+        if table is None:
             raise InputError(f"{path} has no [tool.certify] table")
-        doc = doc["tool"]["certify"]
+        doc = table
     return parse(doc, path)
 
 
+def _certify_table(doc: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    tool = doc.get("tool", {})
+    if not isinstance(tool, dict) or "certify" not in tool:
+        return None
+    if not isinstance(tool["certify"], dict):
+        raise InputError(f"{path}: tool.certify must be a table ([tool.certify]), got {quote(tool['certify'])}")
+    return tool["certify"]
+
+
 def _toml(path: Path) -> dict[str, Any]:
+    """A TOML file read within ``max_file_bytes`` (regular files only)."""
+    data = read_untrusted(path, "configuration")
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path} is not valid TOML: {err}") from None
+        raise InputError(f"{path} is not valid TOML: {' '.join(str(err).split())[:200]}") from None
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text") from None
+    except RecursionError:
+        raise InputError(f"{path}: TOML nested too deeply") from None
 
 
 def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | None = None) -> GateConfig:
@@ -133,23 +151,23 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
     problems: list[str] = []
     root = source.parent
     for k in sorted(set(doc) - set(KEYS)):
-        problems.append(f"unknown key {k} (allowed: {', '.join(KEYS)})")
+        problems.append(f"unknown key {_key(k)} (allowed: {', '.join(KEYS)})")
     patterns = doc.get("weights", [])
     if isinstance(patterns, str):
         patterns = [patterns]
     if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-        problems.append(f"weights={patterns!r} must be a list of paths or globs")
+        problems.append(f"weights={quote(patterns)} must be a list of paths or globs")
         patterns = []
     baseline = doc.get("baseline", "{dir}/certificate.json")
-    if not isinstance(baseline, str):
-        problems.append(f"baseline={baseline!r} must be a path template (string)")
+    if not _template_ok(baseline, "baseline", problems):
         baseline = "{dir}/certificate.json"
-    timeout = _number(doc, "timeout", 60.0, problems, lambda v: v > 0, "a positive number of seconds")
+    timeout = _number(doc, "timeout", 60.0, problems, lambda v: math.isfinite(v) and 0 < v <= MAX_TIMEOUT,
+                      f"a positive number of seconds, at most {MAX_TIMEOUT}")
     jobs = _number(doc, "jobs", 1, problems, lambda v: isinstance(v, int) and 1 <= v <= 256, "an integer in 1..256")
     flags = {k: doc.get(k, d) for k, d in (("require_simulation", True), ("recheck", False), ("fresh_check", True))}
     for k, v in flags.items():
         if not isinstance(v, bool):
-            problems.append(f"{k}={v!r} must be true or false")
+            problems.append(f"{k}={quote(v)} must be true or false")
     common = _thresholds(doc.get("thresholds", {}), "thresholds", problems)
     per = doc.get("construction", {})
     if not isinstance(per, dict):
@@ -163,16 +181,26 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
         for w in found:
             _add(targets, root, Path(w), baseline, common, problems, exists, fresh=flags["fresh_check"] is not False)
     for name, table in sorted(per.items()):
+        try:
+            check_name(name, "construction")
+        except InputError as err:
+            problems.append(str(err))
+            continue
         if not isinstance(table, dict):
             problems.append(f"construction.{name} must be a table")
             continue
+        if "weights" in table and not isinstance(table["weights"], str):
+            problems.append(f"construction.{name}.weights={quote(table['weights'])} must be a path (string)")
+            continue
+        if "baseline" in table and not _template_ok(table["baseline"], f"construction.{name}.baseline", problems):
+            continue
         extra = sorted(set(table) - {*THRESHOLD_KEYS, "weights", "baseline", "fresh_check"})
         if extra:
-            problems.append(f"construction.{name}: unknown key {extra[0]} (allowed: weights, baseline, fresh_check, "
-                            f"{', '.join(THRESHOLD_KEYS)})")
+            problems.append(f"construction.{name}: unknown key {_key(extra[0])} (allowed: weights, baseline, "
+                            f"fresh_check, {', '.join(THRESHOLD_KEYS)})")
         fresh = table.get("fresh_check", flags["fresh_check"] is not False)
         if not isinstance(fresh, bool):
-            problems.append(f"construction.{name}.fresh_check={fresh!r} must be true or false")
+            problems.append(f"construction.{name}.fresh_check={quote(fresh)} must be true or false")
             fresh = True
         own = _thresholds({k: v for k, v in table.items() if k in THRESHOLD_KEYS}, f"construction.{name}", problems)
         if "weights" in table:
@@ -209,11 +237,27 @@ def _add(targets: dict[str, Target], root: Path, weights: Path, baseline: str, c
     targets[name] = Target(name, weights, Path(b) if Path(b).is_absolute() else root / b, common, fresh)
 
 
+def _template_ok(template: Any, where: str, problems: list[str]) -> bool:
+    """A baseline path template uses only the placeholders {dir} and {name}, without attributes or formats
+    (``str.format`` would otherwise read attributes named by the file)."""
+    if not isinstance(template, str):
+        problems.append(f"{where}={quote(template)} must be a path template (string)")
+        return False
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        parts = [("", "?", "", None)]
+    if any(f is not None and (f not in ("dir", "name") or spec or conv) for _, f, spec, conv in parts):
+        problems.append(f'{where}={quote(template)} may only use the placeholders {{dir}} and {{name}}')
+        return False
+    return True
+
+
 def _number(doc: dict[str, Any], key: str, default: Any, problems: list[str], ok: Callable[[Any], bool],
             what: str) -> Any:
     v = doc.get(key, default)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not ok(v):
-        problems.append(f"{key}={v!r} must be {what}")
+        problems.append(f"{key}={quote(v)} must be {what}")
         return default
     return v
 
@@ -236,7 +280,7 @@ def _thresholds(table: Any, where: str, problems: list[str]) -> Thresholds:
         elif k == "error":
             out[k] = _errors(v, f"{where}.error", problems)
         else:
-            problems.append(f"{where}: unknown threshold {k} (allowed: {', '.join(THRESHOLD_KEYS)})")
+            problems.append(f"{where}: unknown threshold {_key(k)} (allowed: {', '.join(THRESHOLD_KEYS)})")
     return Thresholds(**out)
 
 
@@ -277,4 +321,9 @@ def _exact(v: Any, where: str, problems: list[str]) -> fmpq | None:
 
 
 def _show(v: Any) -> str:
-    return f'"{v}"' if isinstance(v, str) else repr(v)
+    return quote(v)
+
+
+def _key(k: str) -> str:
+    """A key as a message shows it: bare when it is a plain name, else quoted and escaped."""
+    return k if NAME.fullmatch(k) and len(k) <= 60 else quote(k)
