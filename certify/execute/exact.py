@@ -37,10 +37,34 @@ def rollout(
     h0: Sequence[fmpq] | None = None,
 ) -> list[tuple[int, list[fmpq], list[fmpq]]]:
     """Run ``steps`` exact steps with constant input ``x`` (from ``h0``, default the network's);
-    return ``(t, h_t, y_t)`` at the requested times."""
+    return ``(t, h_t, y_t)`` at the requested times.
+
+    Exact rationals can grow without bound (a weight of 5000 digits adds thousands of bits per step), so
+    the run stops with an :class:`~certify.errors.InputError` once the hidden state needs more than
+    ``max_state_bits`` bits in all (``certify --limit max_state_bits=N`` raises it).
+
+    >>> from certify.rational import Limits, limits_scope
+    >>> from certify.rnn.network import Network
+    >>> halver = Network.from_dense(W_hh=[["1/2"]], W_ih=[[0]], b=[0], W_out=[[1]], b_out=[0], h0=[1])
+    >>> with limits_scope(Limits(max_state_bits=600)):
+    ...     rollout(halver, [fmpq(0)], steps=1000, times=[1000])
+    Traceback (most recent call last):
+    ...
+    certify.errors.InputError: exact run stopped at step 600: the hidden state needs 601 bits, more than \
+max_state_bits=600 (raise it with --limit max_state_bits=N, or use an interval backend)
+    """
+    from certify.errors import InputError
+    from certify.rational import current_limits
+
+    limit = current_limits().max_state_bits
     wanted = set(times)
     out = []
     for t, h, y in net.run(x, steps, h0=h0):
+        size = sum(v.height_bits() for v in h)
+        if size > limit:
+            raise InputError(f"exact run stopped at step {t}: the hidden state needs {size} bits, more than "
+                             f"max_state_bits={limit} (raise it with --limit max_state_bits=N, or use an interval "
+                             "backend)")
         if t in wanted:
             out.append((t, h, y))
         if progress is not None:
