@@ -187,7 +187,10 @@ def limits_from_env(text: str | None = None) -> Limits:
     if _env_cache and _env_cache[0][0] == text:
         return _env_cache[0][1]
     items = [p for p in text.split(",") if p.strip()]
-    limits = Limits().with_overrides(parse_limit_assignments(items, where=ENV))
+    try:
+        limits = Limits().with_overrides(parse_limit_assignments(items, where=ENV))
+    except InputError as err:
+        raise InputError(f"{ENV}: {err}") from None
     _env_cache[:] = [(text, limits)]
     return limits
 

@@ -27,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         err_console.print("aborted")
         return 1
+    except click.UsageError as e:  # one line, like every other bad input
+        hint = f" (see {e.ctx.command_path} --help)" if e.ctx is not None else ""
+        _error_line(f"{e.format_message()}{hint}")
+        return 2
     except click.ClickException as e:
-        e.show()
+        _error_line(e.format_message())
         return 2
     except InputError as e:
         _error_line(e)
@@ -39,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 1
+    except (MemoryError, RecursionError) as e:  # a last resort: the readers bound their input themselves
+        _error_line(f"input too large: {type(e).__name__} (a limit is missing; please report this; "
+                    "docs/security.md lists the limits)")
+        return 2
     except Exception as e:  # an internal error: say so plainly, with the traceback for a bug report
         sys.stderr.write(f"internal error: {type(e).__name__}: {e}\n")
         traceback.print_exc(file=sys.stderr)
@@ -46,9 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     return int(rv or 0)
 
 
-def _error_line(e: Exception) -> None:
-    """One unwrapped line on stderr, whatever the terminal width."""
-    sys.stderr.write(f"error: {' '.join(str(e).split())}\n")
+def _error_line(e: Exception | str) -> None:
+    """One unwrapped line on stderr, whatever the terminal width and encoding (unencodable characters,
+    e.g. from a file, are written as \\u escapes)."""
+    line = f"error: {' '.join(str(e).split())}"
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    line = line.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    sys.stderr.write(line + "\n")
     sys.stderr.flush()
 
 

@@ -5,12 +5,17 @@ Commands live one per module in this package and register themselves on :data:`c
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from flint import fmpq
 from rich.console import Console
 
 from certify import __version__
-from certify.rational import decimal
+from certify.errors import InputError
+from certify.rational import ENV, Limits, decimal, limits_from_env, limits_scope, parse_limit_assignments
 
 console = Console(highlight=False, markup=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, markup=False)
@@ -44,7 +49,13 @@ def progress(total: int, label: str):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="certify")
-def cli() -> None:
+@click.option("--limit", "limit_items", multiple=True, metavar="NAME=VALUE",
+              help="Raise (or lower) a limit on untrusted input, e.g. --limit max_file_bytes=256Mi or "
+                   "--limit max_number_bits=8000000 (repeatable; suffixes K M G Ki Mi Gi). The environment "
+                   'variable CERTIFY_LIMITS="name=value,name=value" does the same; --limit wins. Every limit, '
+                   "its default and what it protects: docs/security.md, section Limits.")
+@click.pass_context
+def cli(ctx: click.Context, limit_items: tuple[str, ...]) -> None:
     """certify: exact verification and certified bounds for ReLU RNN constructions.
 
     \b
@@ -52,6 +63,34 @@ def cli() -> None:
       certify compile example:squaring -o squaring.rnn.json
       certify info squaring.rnn.json
       certify run squaring.rnn.json --x 1/3 --steps 100 --exact --tmnu
+
+    \b
+    Every file is read as untrusted input: sizes, digits, bits, dimensions, program sizes and
+    stack lengths are bounded. A file beyond a limit exits 2 naming the limit; raise it with
+      certify --limit max_file_bytes=256Mi check big.rnn.json
+    (or CERTIFY_LIMITS="max_file_bytes=256Mi"; never from a configuration file, which a pull request
+    could change).
     """
+    base = limits_from_env()
+    try:
+        limits = base.with_overrides(parse_limit_assignments(limit_items))
+    except InputError as err:
+        raise InputError(f"--limit: {err}") from None
+    ctx.with_resource(limits_scope(limits))
+    ctx.with_resource(_exported(limits))
 
 
+@contextmanager
+def _exported(limits: Limits) -> Iterator[None]:
+    """The limits in ``CERTIFY_LIMITS`` too while a command runs, so that worker processes obey them."""
+    old = os.environ.get(ENV)
+    text = ",".join(f"{k}={v}" for k, v in limits.overrides().items())
+    if text:
+        os.environ[ENV] = text
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = old

@@ -21,9 +21,13 @@ def compile_cmd(program: str, output: str) -> int:
     """
     from certify.compiler.tmnu_to_rnn import compile_program
     from certify.constructions.examples import EXAMPLE_CLAIMS
+    from certify.errors import InputError
     from certify.rnn import io
     from certify.tmnu.load import load_program
 
+    if not output.lower().endswith(".json"):
+        raise InputError(f"-o {output}: compile writes certify.rnn/1 JSON; name the output *.rnn.json "
+                         "(.npz and .safetensors are read, not written)")
     prog = load_program(program)
     compiled = compile_program(prog)
     claims = EXAMPLE_CLAIMS[prog.name]() if program.startswith("example:") and prog.name in EXAMPLE_CLAIMS else {}
