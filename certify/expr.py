@@ -125,10 +125,36 @@ def _walk(node: ast.AST, src: str, depth: int = 0) -> Any:
     if depth > MAX_EXPR_DEPTH:
         raise InputError(f"nested deeper than {MAX_EXPR_DEPTH} levels")
     out = _node(node, src, depth + 1)
-    if isinstance(out, sympy.Rational) and max(int(out.p).bit_length(), int(out.q).bit_length()) > \
-            current_limits().max_number_bits:
-        raise InputError(f"a constant needs more than max_number_bits={current_limits().max_number_bits} bits")
+    if isinstance(out, sympy.Expr) and not isinstance(out, sympy.logic.boolalg.Boolean) and not out.free_symbols:
+        _check_constant(out)
     return out
+
+
+def _check_constant(c: sympy.Expr) -> None:
+    """A constant part of f stays below 2^MAX_TARGET_BITS (and within max_number_bits when exact), before
+    sympy builds anything on top of it: sympy evaluates constants numerically as it builds, and
+    cosh(cosh(1e99999)) would overflow inside mpmath."""
+    if isinstance(c, sympy.Rational):
+        if max(int(c.p).bit_length(), int(c.q).bit_length()) > current_limits().max_number_bits:
+            raise InputError(f"a constant needs more than max_number_bits={current_limits().max_number_bits} bits")
+        if abs(int(c.p)) >> MAX_TARGET_BITS >= int(c.q):
+            raise InputError(f"the constant {_short(c)} is not below 2^{MAX_TARGET_BITS}")
+        return
+    try:
+        v = ArbFunction(c)(arb(0))
+    except (InputError, NonSmooth, ZeroDivisionError, ValueError):
+        return
+    if not v.is_nan() and (not v.is_finite() or not abs(v) < arb(2) ** MAX_TARGET_BITS):
+        raise InputError(f"the constant {_short(c)} is not below 2^{MAX_TARGET_BITS}")
+
+
+def _short(c: sympy.Expr) -> str:
+    if isinstance(c, sympy.Rational):
+        n = max(int(c.p).bit_length(), int(c.q).bit_length())
+        if n > 200:
+            return f"of {n} bits"
+    text = str(c)
+    return text if len(text) < 80 else text[:77] + "..."
 
 
 def _node(node: ast.AST, src: str, depth: int) -> Any:
@@ -547,8 +573,8 @@ def _np_compile(e: sympy.Expr) -> Callable[[np.ndarray], Any]:
             return v
         return mul
     if isinstance(e, sympy.Pow):
-        b, ex = _np_compile(e.args[0]), float(sympy.N(e.args[1]))
-        return lambda x: np.power(b(x), ex)
+        b, ex = _np_compile(e.args[0]), _np_compile(e.args[1])  # the exponent may depend on x (2**x)
+        return lambda x: np.power(b(x), ex(x))
     if isinstance(e, (sympy.Min, sympy.Max)):
         parts = [_np_compile(a) for a in e.args]
         red = np.maximum if isinstance(e, sympy.Max) else np.minimum
