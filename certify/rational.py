@@ -119,8 +119,8 @@ class Limits:
     max_zip_member_bytes: int = 64 * MiB
     #: Uncompressed / compressed size of an .npz member larger than 1 MiB.
     max_zip_ratio: int = 500
-    #: Bits of the whole hidden state (summed over units) during an exact rollout.
-    max_state_bits: int = 8_000_000
+    #: Bits the whole hidden state (summed over units) may grow beyond its start h0 in an exact rollout.
+    max_state_bits: int = 1_000_000
 
     def __post_init__(self) -> None:
         for f in fields(self):

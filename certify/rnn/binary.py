@@ -75,7 +75,8 @@ def load_npz(data: bytes, source: str) -> dict[str, np.ndarray]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error) as err:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error,
+            NotImplementedError) as err:
         raise InputError(f"{source}: not a readable .npz file ({_first_line(err)})") from None
     if not infos:
         raise InputError(f"{source}: an .npz file holds arrays, this one holds none")
