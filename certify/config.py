@@ -112,7 +112,7 @@ def find(start: Path) -> Path:
 
 def load(path: Path) -> GateConfig:
     """Read and validate the configuration in ``path`` (pyproject.toml or certify.toml)."""
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"--config {path}: no such file")
     doc = _toml(path)
     if path.name == "pyproject.toml" or "tool" in doc:
