@@ -56,6 +56,8 @@ INT_THRESHOLDS = {"hidden_dim_max": "hidden dimension", "weight_bits_max": "larg
 THRESHOLD_KEYS = (*INT_THRESHOLDS, "weight_abs_max", "error")
 #: Longest SMT timeout a configuration may ask for (seconds).
 MAX_TIMEOUT = 86_400
+#: Most weight files one glob may select.
+MAX_FILES = 10_000
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def find(start: Path) -> Path:
 
 def load(path: Path) -> GateConfig:
     """Read and validate the configuration in ``path`` (pyproject.toml or certify.toml)."""
-    if not path.exists():
+    if not _exists(path):
         raise InputError(f"--config {path}: no such file")
     doc = _toml(path)
     if path.name == "pyproject.toml" or "tool" in doc:
@@ -147,7 +149,7 @@ def _toml(path: Path) -> dict[str, Any]:
 
 def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | None = None) -> GateConfig:
     """Validate a ``[tool.certify]`` table (paths relative to ``source``'s folder); collect every problem."""
-    exists = exists or Path.exists
+    exists = exists or _exists
     problems: list[str] = []
     root = source.parent
     for k in sorted(set(doc) - set(KEYS)):
@@ -175,7 +177,15 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
         per = {}
     targets: dict[str, Target] = {}
     for pattern in patterns:
-        found = sorted(glob.glob(str(root / pattern))) if glob.has_magic(pattern) else [str(root / pattern)]
+        if len(pattern) > 1024 or "\0" in pattern:
+            problems.append(f"weights: {quote(pattern)} is not a usable path or glob")
+            continue
+        try:
+            found = sorted(glob.glob(str(root / pattern)))[:MAX_FILES] if glob.has_magic(pattern) \
+                else [str(root / pattern)]
+        except (OSError, ValueError) as err:
+            problems.append(f"weights: {quote(pattern)} cannot be searched ({err.__class__.__name__})")
+            continue
         if not found:
             problems.append(f'weights: "{pattern}" matches no file')
         for w in found:
@@ -235,6 +245,14 @@ def _add(targets: dict[str, Target], root: Path, weights: Path, baseline: str, c
         problems.append(f'baseline="{baseline}" may only use the placeholders {{dir}} and {{name}}')
         return
     targets[name] = Target(name, weights, Path(b) if Path(b).is_absolute() else root / b, common, fresh)
+
+
+def _exists(p: Path) -> bool:
+    """``p.exists()``, false for names the operating system refuses (too long, a NUL byte)."""
+    try:
+        return p.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _template_ok(template: Any, where: str, problems: list[str]) -> bool:

@@ -241,7 +241,9 @@ def read_untrusted(path: str | os.PathLike[str], what: str) -> bytes:
     except IsADirectoryError:
         raise InputError(f"{p}: the {what} is a directory, not a regular file") from None
     except OSError as err:
-        raise InputError(f"{p}: the {what} cannot be opened ({err.strerror})") from None
+        raise InputError(f"{_show(p)}: the {what} cannot be opened ({err.strerror})") from None
+    except ValueError:  # a NUL byte in the name
+        raise InputError(f"{_show(p)}: the {what} has a name the system refuses") from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
