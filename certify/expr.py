@@ -91,7 +91,7 @@ only handles targets with |f| < 2^64 on [-1, 1]
         raise InputError(f"f={quote(text)}: {' '.join(str(err).split())[:200]}") from None
     except RecursionError:
         raise InputError(f"f={quote(text)} is nested too deeply") from None
-    if not isinstance(out, sympy.Expr) or isinstance(out, sympy.logic.boolalg.Boolean):
+    if not isinstance(out, sympy.Expr) or _is_condition(out):
         raise InputError(f"f={quote(text)} is a condition, not a function")
     _check_magnitude(out, text)
     return out
@@ -125,7 +125,7 @@ def _walk(node: ast.AST, src: str, depth: int = 0) -> Any:
     if depth > MAX_EXPR_DEPTH:
         raise InputError(f"nested deeper than {MAX_EXPR_DEPTH} levels")
     out = _node(node, src, depth + 1)
-    if isinstance(out, sympy.Expr) and not isinstance(out, sympy.logic.boolalg.Boolean) and not out.free_symbols:
+    if isinstance(out, sympy.Expr) and not _is_condition(out) and not out.free_symbols:
         _check_constant(out)
     return out
 
@@ -170,10 +170,10 @@ def _node(node: ast.AST, src: str, depth: int) -> Any:
             return _NAMES[node.id]
         raise InputError(f"unknown name {node.id!r} (allowed: {_ALLOWED})")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        v = _walk(node.operand, src, depth)
+        v = _value(_walk(node.operand, src, depth))
         return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp):
-        a, b = _walk(node.left, src, depth), _walk(node.right, src, depth)
+        a, b = _value(_walk(node.left, src, depth)), _value(_walk(node.right, src, depth))
         ops = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
                ast.Div: lambda: a / b, ast.Pow: lambda: a**b}
         for kind, fn in ops.items():
@@ -195,10 +195,12 @@ def _node(node: ast.AST, src: str, depth: int) -> Any:
             if len(node.args) != 3:
                 raise InputError("where(cond, a, b) takes three arguments")
             cond, a, b = (_walk(v, src, depth) for v in node.args)
-            return sympy.Piecewise((a, _condition(cond)), (b, True))
+            return sympy.Piecewise((_value(a), _condition(cond)), (_value(b), True))
         if name not in _FUNCS:
             raise InputError(f"unknown name {name!r} (allowed: {_ALLOWED})")
-        return _FUNCS[name](*[_walk(a, src, depth) for a in node.args])
+        if len(node.args) != (1 if name not in ("min", "max") else len(node.args)) or not node.args:
+            raise InputError(f"{name}(...) takes {'one argument' if name not in ('min', 'max') else 'arguments'}")
+        return _FUNCS[name](*[_value(_walk(a, src, depth)) for a in node.args])
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         raise InputError(f"keyword arguments are not allowed in {node.func.id}(...)")
     raise InputError(f"{type(node).__name__} is not allowed in a function expression")
@@ -228,8 +230,21 @@ def _compare(node: ast.Compare, src: str, depth: int) -> Any:
     return sympy.And(*parts) if len(parts) > 1 else parts[0]
 
 
+def _value(v: Any) -> sympy.Expr:
+    """``v`` where a number is expected: a condition such as ``0 < 0`` is not one."""
+    if not isinstance(v, sympy.Expr) or _is_condition(v):
+        raise InputError(f"the condition {v} is used as a number")
+    return v
+
+
+def _is_condition(v: Any) -> bool:
+    """True for ``x < 0``, ``True``, ``a and b`` (a sympy Symbol is a Boolean too, but not a condition)."""
+    return isinstance(v, (sympy.logic.boolalg.BooleanAtom, sympy.core.relational.Relational,
+                          sympy.logic.boolalg.BooleanFunction))
+
+
 def _condition(c: Any) -> Any:
-    if not isinstance(c, sympy.logic.boolalg.Boolean):
+    if not _is_condition(c):
         raise InputError(f"{c} is not a condition")
     for rel in c.atoms(sympy.core.relational.Relational):
         for side in (rel.lhs, rel.rhs):
@@ -243,7 +258,7 @@ def _piecewise(args: list[ast.expr], src: str, depth: int) -> Any:
     for i, a in enumerate(args):
         if not isinstance(a, ast.Tuple) or len(a.elts) != 2:
             raise InputError(f"piecewise argument {i + 1} must be a pair (expr, condition)")
-        pieces.append((_walk(a.elts[0], src, depth), _condition(_walk(a.elts[1], src, depth))))
+        pieces.append((_value(_walk(a.elts[0], src, depth)), _condition(_walk(a.elts[1], src, depth))))
     if not pieces or pieces[-1][1] is not sympy.true:
         raise InputError("the last piecewise branch must have condition True")
     return sympy.Piecewise(*pieces)
@@ -291,6 +306,16 @@ def check_continuous(f: sympy.Expr, text: str) -> None:
     Piecewise functions are split at their breakpoints; each branch must be continuous up to the
     ends of its segment, and neighbouring branches must agree exactly at every breakpoint.
     """
+    try:
+        _check_continuous(f, text)
+    except InputError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, NotImplementedError, ZeroDivisionError,
+            OverflowError, RecursionError) as err:  # sympy could not decide: say so, never crash
+        raise InputError(f"f={quote(text)}: cannot decide continuity on [-1, 1] ({type(err).__name__})") from None
+
+
+def _check_continuous(f: sympy.Expr, text: str) -> None:
     from sympy.calculus.util import continuous_domain
 
     if f.free_symbols - {X}:
