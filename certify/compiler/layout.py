@@ -56,7 +56,11 @@ class StackEncoding:
         if not content:
             return ZERO
         d = dict(self.digits)
-        digits = [d[s] for s in content]
+        try:
+            digits = [d[s] for s in content]
+        except (KeyError, TypeError):
+            bad = next(s for s in content if not isinstance(s, str) or s not in d)
+            raise InputError(f"symbol {quote(bad)} is not in the alphabet of stack {self.stack!r}") from None
         return fmpq(_digits_to_int(digits, self.base, {}), fmpz(self.base) ** len(digits))
 
     def decode(self, value: fmpq) -> tuple[str, ...]:
