@@ -29,6 +29,7 @@ def compile_cmd(program: str, output: str) -> int:
         raise InputError(f"-o {output}: compile writes certify.rnn/1 JSON; name the output *.rnn.json "
                          "(.npz and .safetensors are read, not written)")
     prog = load_program(program)
+    _check_size(prog, program)
     compiled = compile_program(prog)
     claims = EXAMPLE_CLAIMS[prog.name]() if program.startswith("example:") and prog.name in EXAMPLE_CLAIMS else {}
     f = io.from_compiled(compiled, claims)
@@ -43,3 +44,15 @@ def compile_cmd(program: str, output: str) -> int:
     return 0
 
 
+def _check_size(prog, spec: str) -> None:
+    """Refuse a program whose network would be beyond ``max_dimension`` before compiling it: certify never
+    writes a weight file it would refuse to read, and the compiler's work grows with the units."""
+    from certify.errors import InputError
+    from certify.rational import current_limits
+
+    units = (3 * len(prog.states) + len(prog.transitions) + 3 * len(prog.stacks) + 3 * len(prog.registers)
+             + sum(2 * len(s.alphabet) for s in prog.stacks) + sum(len(o.hidden) for o in prog.ops))
+    limit = current_limits().max_dimension
+    if units > limit:
+        raise InputError(f"{spec}: the program compiles to at least {units} hidden units, more than the limit "
+                         f"max_dimension={limit} (raise it with --limit max_dimension=N)")

@@ -44,6 +44,13 @@ def test_a_program_with_ten_to_the_five_states_validates_in_linear_time() -> Non
     assert "state 's0' is declared twice" in found
 
 
+def test_compiling_ten_to_the_five_states_is_refused_before_the_compiler_runs(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "p.json").write_text(json.dumps(_cycle(100_000)))
+    err = _one_error_line(run_cli, "compile", str(tmp_path / "p.json"), "-o", str(tmp_path / "o.rnn.json"))
+    assert "compiles to at least 400006 hidden units, more than the limit max_dimension=100000" in err
+    assert not (tmp_path / "o.rnn.json").exists()
+
+
 def test_more_states_than_the_limit(run_cli, tmp_path: Path) -> None:
     (tmp_path / "p.json").write_text(json.dumps(_cycle(100_001)))
     err = _one_error_line(run_cli, "compile", str(tmp_path / "p.json"), "-o", str(tmp_path / "o.rnn.json"))
