@@ -49,19 +49,19 @@ def _write(name: str, text: str | bytes) -> str:
     return str(path)
 
 
-@fuzz(150)
+@fuzz(200)
 @given(one_of_files(WEIGHT_FILES)())
 def test_info_on_malformed_weight_files(case: tuple[str, str]) -> None:
     cli("info", _write("w.rnn.json", case[1]))
 
 
-@fuzz(150)
+@fuzz(200)
 @given(one_of_files(PROGRAMS)())
 def test_compile_malformed_programs(case: tuple[str, str]) -> None:
     cli("compile", _write("p.json", case[1]), "-o", str(_DIR / "out.rnn.json"))
 
 
-@fuzz(150)
+@fuzz(200)
 @given(NUMBER_TEXT, st.sampled_from(["--x", "--eps"]))
 def test_number_options(text: str, option: str) -> None:
     if option == "--x":
@@ -70,7 +70,7 @@ def test_number_options(text: str, option: str) -> None:
         cli("precision", str(SQUARING), "--steps", "3", "--x-grid", "2", "--eps", text)
 
 
-@fuzz(100)
+@fuzz(150)
 @given(TARGETS)
 def test_targets_in_weight_files(target: str) -> None:
     doc = json.loads(SQUARING.read_text())
@@ -78,7 +78,7 @@ def test_targets_in_weight_files(target: str) -> None:
     cli("run", _write("t.rnn.json", json.dumps(doc)), "--x", "1/3", "--steps", "3")
 
 
-@fuzz(100)
+@fuzz(150)
 @given(st.one_of(mutated_toml(CERTIFY_TOML), mutated_bytes(CERTIFY_TOML.encode()).map(lambda b: b.decode("latin-1"))))
 def test_gate_configurations(text: str) -> None:
     cli("gate", "--config", _write("certify.toml", text))
@@ -88,7 +88,7 @@ CERTIFICATES = {p.parent.name: p.read_text() for p in [ROOT / "proofs/counter/ce
                                                        ROOT / "proofs/squaring/certificate.json"]}
 
 
-@fuzz(300)
+@fuzz(600)
 @given(one_of_files(CERTIFICATES)())
 def test_certificate_reader(case: tuple[str, str]) -> None:
     path = _write("certificate.json", case[1])

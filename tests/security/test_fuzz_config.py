@@ -64,7 +64,7 @@ def test_the_unmutated_configuration_parses() -> None:
         assert "matches no file" in str(err) or "does not exist" in str(err), err
 
 
-@fuzz(500)
+@fuzz(1000)
 @given(CASES)
 def test_configurations(case: tuple[str, str]) -> None:
     name, text = case

@@ -19,7 +19,7 @@ PIECES = ["0", "1", "7", "9", "00", "٣", "۳", "३", "１", "𝟑", "/", ".", 
 NUMBER_TEXT = st.one_of(st.lists(st.sampled_from(PIECES), max_size=8).map("".join), st.text(max_size=20))
 
 
-@fuzz(1500)
+@fuzz(3000)
 @given(NUMBER_TEXT, st.sampled_from([None, 64, 4096]))
 def test_number_strings(text: str, max_bits: int | None) -> None:
     try:

@@ -29,7 +29,7 @@ def test_the_unmutated_programs_read_back() -> None:
         assert serialize.from_json(json.loads(text)).name == name
 
 
-@fuzz(1200)
+@fuzz(2000)
 @given(one_of_files(PROGRAMS)())
 def test_program_files(case: tuple[str, str]) -> None:
     name, text = case

@@ -37,7 +37,7 @@ TARGETS = st.one_of(_expr(4), st.sampled_from(COMMITTED),
                     st.integers(1, 6).map(lambda n: "(" * n + "9**999" + ")**999" * n), st.text(max_size=30))
 
 
-@fuzz(400)
+@fuzz(800)
 @given(TARGETS)
 def test_targets(text: str) -> None:
     from flint import arb

@@ -30,7 +30,7 @@ def _read(data: bytes, name: str) -> None:
         io.loads(data, name)
 
 
-@fuzz(1500)
+@fuzz(3000)
 @given(one_of_files(WEIGHT_FILES)())
 def test_json_weight_files(case: tuple[str, str]) -> None:
     name, text = case
@@ -67,7 +67,7 @@ def test_the_unmutated_binary_files_read() -> None:
         assert binary.read(Path(name), data).network.hidden_dim == _arrays()["W_hh"].shape[0]
 
 
-@fuzz(1000)
+@fuzz(2000)
 @given(st.sampled_from(sorted(BINARY)).flatmap(lambda n: st.tuples(st.just(n), mutated_bytes(BINARY[n]))))
 def test_binary_weight_files(case: tuple[str, bytes]) -> None:
     name, data = case
