@@ -128,3 +128,18 @@ def test_overflowing_targets_in_every_command(target: str, expected: str, run_cl
     (tmp_path / "t.rnn.json").write_text(json.dumps(doc))
     assert expected in _one_error_line(run_cli, "run", str(tmp_path / "t.rnn.json"), "--x", "1/3", "--steps", "3")
     assert expected in _one_error_line(run_cli, "rates", str(tmp_path / "t.rnn.json"), "--no-plot")
+
+
+def test_witness_values_are_bounded_numbers(run_cli) -> None:
+    weights = str(ROOT / "tests/golden/refuted/halver_bug.rnn.json")
+    for value, expected in [("١", 'registers.y="\\u0661" is not a number'),
+                            ("1e999999", "has a decimal exponent beyond what max_number_bits=2000000 allows")]:
+        start = json.dumps({"state": "loop", "stacks": {}, "registers": {"x": "1/2", "y": value}})
+        assert expected in _one_error_line(run_cli, "run", weights, "--start", start, "--steps", "4")
+
+
+def test_compile_refuses_an_output_it_would_not_write_as_named(run_cli, tmp_path: Path) -> None:
+    for suffix in (".safetensors", ".npz"):
+        err = _one_error_line(run_cli, "compile", "example:squaring", "-o", str(tmp_path / f"s{suffix}"))
+        assert "compile writes certify.rnn/1 JSON" in err
+        assert not (tmp_path / f"s{suffix}").exists()
