@@ -94,9 +94,6 @@ def mutated_json_text(draw: st.DrawFn, doc: Any, paths: list[tuple[Any, ...]]) -
         else:
             splices.append(draw(st.sampled_from(HOSTILE_JSON)))
             parent[key] = f"{_MARK}{len(splices) - 1}"
-    if not splices and duplicate is None and json.dumps(doc) == original:  # every mutation was a no-op
-        splices.append(draw(st.sampled_from(HOSTILE_JSON)))
-        doc = {"__mutated__": f"{_MARK}0", **doc} if isinstance(doc, dict) else [f"{_MARK}0", doc]
     text = json.dumps(doc)
     for i, raw in enumerate(splices):
         text = text.replace(json.dumps(f"{_MARK}{i}"), raw, 1)
@@ -105,6 +102,8 @@ def mutated_json_text(draw: st.DrawFn, doc: Any, paths: list[tuple[Any, ...]]) -
         at = text.find(json.dumps(key) + ":")
         if at >= 0:
             text = text[:at] + f"{json.dumps(key)}: {value}, " + text[at:]
+    if text == original:  # the mutations cancelled out
+        text = f"[{draw(st.sampled_from(HOSTILE_JSON))}, {text}]"
     return text
 
 
