@@ -39,9 +39,10 @@ from certify.errors import InputError
 from certify.prove import certificate as certmod
 from certify.rational import parse_number, to_string
 from certify.rnn import io
+from certify.rnn.digest import content_sha256
 from certify.verdict import Verdict, combine
 
-GROUPS = ("simulation", "static", "invariant", "prologue", "step", "certificate", "thresholds", "regression")
+GROUPS = ("simulation", "static", "invariant", "prologue", "readout", "step", "certificate", "thresholds", "regression")
 #: metric -> (static claim key in certificates, what it is)
 METRICS = {"hidden_dim": ("hidden_dim_max", "hidden dimension"),
            "weight_abs": ("weight_abs_max", "largest |weight|"),
@@ -128,7 +129,7 @@ def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool)
     """All checks of one construction."""
     start = time.perf_counter()
     f = io.read(t.weights)
-    sha = f.network.sha256()
+    sha = content_sha256(f)
     base = _baseline(t)
     results, sim_checked, source = _results(t, f, base, timeout)
     checks: list[Check] = []
@@ -137,7 +138,7 @@ def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool)
         checks.append(Check(t.name, "simulation", v, "the file has no simulation block: its steps are not proved"
                             + ("" if require_simulation else " (not required)"), ("simulation",) if
                             require_simulation else ()))
-    for kind in ("static", "invariant", "prologue", "step"):
+    for kind in ("static", "invariant", "prologue", "readout", "step"):
         rs = [r for r in results or [] if r[1] == kind]
         if not rs:
             continue
@@ -159,7 +160,7 @@ def _results(t: Target, f: io.RnnFile, base: dict | None, timeout: float) -> tup
     """The obligations' verdicts: from a fresh check, or (``fresh_check = false``) from the baseline certificate
     when it is the certificate of these weights; None when there is none to read (the certificate check fails)."""
     if not t.fresh_check:
-        if base is None or base.get("weights", {}).get("sha256") != f.network.sha256():
+        if base is None or base.get("weights", {}).get("sha256") != content_sha256(f):
             return None, False, ""
         rows = [(str(r.get("id")), str(r.get("kind")), _verdict(r.get("verdict")), str(r.get("reason", "")), 0.0)
                 for r in base.get("results", [])]
@@ -295,7 +296,7 @@ def _baseline_metrics(t: Target, base: dict | None) -> tuple[dict[str, fmpq], st
             bf = io.read(wfile)
         except InputError:
             bf = None
-        if bf is not None and bf.network.sha256() == base["weights"].get("sha256"):
+        if bf is not None and content_sha256(bf) == base["weights"].get("sha256"):
             return measure(bf), f"the baseline weights {shown(wfile)}"
     out = {}
     for r in base.get("results", []):

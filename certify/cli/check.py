@@ -92,7 +92,7 @@ def _summary(cert, show_all: bool, cert_path: str | None) -> None:
     t = Table(title=f"{cert.name}: {len(cert.results)} obligations and claims", title_justify="left")
     for col in ("kind", "PROVED", "REFUTED", "UNKNOWN"):
         t.add_column(col, justify="left" if col == "kind" else "right")
-    for kind in ("static", "invariant", "prologue", "step"):
+    for kind in ("static", "invariant", "prologue", "readout", "step"):
         if kind in by_kind:
             c = by_kind[kind]
             t.add_row(kind, str(c["PROVED"]), str(c["REFUTED"]), str(c["UNKNOWN"]))
