@@ -214,7 +214,7 @@ def _certificate(t: Target, base: dict | None, sha: str, recheck: bool) -> Check
         from certify.prove.recheck import recheck as run_recheck
 
         try:
-            rep = run_recheck(t.baseline)
+            rep = run_recheck(t.baseline, weights=t.weights)
         except RecheckError as err:
             raise InputError(str(err)) from None
         if not rep.ok:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -74,12 +75,11 @@ def check_cmd(weights: str, timeout: float, jobs: int, cert_path: str | None, as
 
 
 def _relative(weights: str, cert_path: str | None) -> str:
+    """How the certificate names the weight file: relative to the certificate's folder (``recheck`` refuses
+    absolute paths)."""
     if not cert_path:
         return weights
-    try:
-        return str(Path(weights).resolve().relative_to(Path(cert_path).resolve().parent))
-    except ValueError:
-        return str(Path(weights).resolve())
+    return Path(os.path.relpath(Path(weights).resolve(), Path(cert_path).resolve().parent)).as_posix()
 
 
 def _summary(cert, show_all: bool, cert_path: str | None) -> None:
