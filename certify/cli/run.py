@@ -200,7 +200,7 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
                   title_justify="left")
     table.add_column("t", justify="right")
     if tmnu:
-        for col in ("TMNU step", "state", "theorem"):
+        for col in ("TMNU step", "state ✓/✗"):
             table.add_column(col)
     table.add_column("y_t (exact)")
     table.add_column("y_t (decimal)")
@@ -213,7 +213,7 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
         row = [str(t)]
         if tmnu:
             n, state, verdict = boundaries[t]
-            row += [n, state, verdict]
+            row += [n, f"{state} {verdict}"]
         row.append(", ".join(show(v) for v in y))
         row.append(", ".join(decimal(v, 12) for v in y))
         if target is not None:
@@ -260,7 +260,7 @@ def _theorem_run(f, x: fmpq, steps: int, samples: int, tick) -> tuple[list, dict
         if r.t in wanted:
             results.append((r.t, None, [r.y]))
             state = r.config.state if r.config is not None else ("(prologue)" if r.n < 0 else "(inside a step)")
-            boundaries[r.t] = (str(r.n) if r.n >= 0 else "—", state, "✓" if r.problem is None else "✗ " + r.problem)
+            boundaries[r.t] = (str(r.n) if r.n >= 0 else "—", state, "✓" if r.problem is None else "✗")
         if first is not None and r.t > first_t + c:
             break  # show a little past the first difference, then stop
     return results, boundaries, first

@@ -143,6 +143,8 @@ def _name(v: Any, where: str) -> str:
 
 
 def _int(v: Any, where: str, lo: int, hi: int) -> int:
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = _Num(str(v))
     if not isinstance(v, _Num) or not re.fullmatch(r"-?[0-9]{1,12}", v):
         raise RecheckError(f"{where}={json.dumps(v)[:40]} is not an integer")
     n = int(v)

@@ -67,10 +67,10 @@ def short(v: fmpq) -> str:
     return s if len(s) < 40 else f"≈{decimal(v, 12)}"
 
 
-def _boundary_problem(smap: SimulationMap, h: list[fmpq], want: list[fmpq], where: str) -> str | None:
+def _boundary_problem(smap: SimulationMap, h: list[fmpq], want: list[fmpq], where: str, target: str) -> str | None:
     for i, (a, b) in enumerate(zip(h, want, strict=True)):
         if a != b:
-            return f"{where} unit {i} ({smap.units[i].label}) is {short(a)}, but enc(config) has {short(b)}"
+            return f"{where} unit {i} ({smap.units[i].label}) is {short(a)}, but {target} has {short(b)}"
     return None
 
 
@@ -118,8 +118,11 @@ def side_by_side(net: Network, smap: SimulationMap, program: Program, x: fmpq, s
             n += 1
         if (t - t0) % smap.c == 0:
             want = _encoded(smap, config, stack_values)
-            yield Row(t, y, output(program, config), config, n,
-                      _boundary_problem(smap, h, want, f"at t={t} (TMNU step {n})"))
+            if start is None:
+                where, target = f"at t={t} (TMNU step {n})", f"enc(config_{n})"
+            else:
+                where, target = f"after {t} RNN steps", "enc(δ(config))" if n == 1 else f"enc(δ^{n}(config))"
+            yield Row(t, y, output(program, config), config, n, _boundary_problem(smap, h, want, where, target))
         else:
             yield Row(t, y, output(program, config), None, n)
 
