@@ -7,8 +7,9 @@ each with a three-valued verdict:
   with ``fresh_check = false``, the verdicts of the baseline certificate when it is the certificate
   of these weights); the group fails with the ids of its obligations that are not PROVED
   (``simulation`` fails when the file has no simulation block and the configuration requires one);
-* ``certificate`` — the baseline certificate exists, is PROVED and is *fresh*: its sha256 is the
-  weights' sha256 (a weight changed without regenerating makes it stale → REFUTED);
+* ``certificate`` — the baseline certificate exists, is PROVED and is *fresh*: its content hash is the
+  file's (weights, h0, input, simulation block and claims; a change without regenerating makes it
+  stale → REFUTED);
 * ``thresholds`` — measured static bounds (exact) against the configured ``*_max`` values, and the
   certified sup error at runtime T against ``error`` (not certified below the threshold → UNKNOWN;
   an exact error at a sample input above it → REFUTED);
@@ -201,8 +202,8 @@ def _certificate(t: Target, base: dict | None, sha: str, recheck: bool) -> Check
     got = base.get("weights", {}).get("sha256")
     if got != sha:
         return Check(t.name, "certificate", Verdict.REFUTED,
-                     f"stale: {shown(t.baseline)} certifies weights with sha256 {str(got)[:16]}…, but "
-                     f"{shown(t.weights)} has sha256 {sha[:16]}… (the weights changed without regenerating the "
+                     f"stale: {shown(t.baseline)} certifies weights with content sha256 {str(got)[:16]}…, but "
+                     f"{shown(t.weights)} has content sha256 {sha[:16]}… (the file changed without regenerating the "
                      "certificate)",
                      ("stale certificate",), time.perf_counter() - t0)
     verdict = _verdict(base.get("verdict"))

@@ -563,9 +563,24 @@ def _program(doc: Any, domain: tuple[Fraction, Fraction]) -> dict:
         cases *= len(s["alphabet"]) + 1
     if cases > MAX_CASES:
         raise RecheckError(f"the program has {cases} (state, tops) cases, more than the limit {MAX_CASES}")
+    _deterministic_and_total(states, stacks, transitions)
     return {"name": _str(p.get("name", "unnamed"), "program.name"), "states": states, "start": start,
             "stacks": stacks, "registers": registers, "input": inp, "output": output, "ops": ops,
             "transitions": transitions}
+
+
+def _deterministic_and_total(states: list[str], stacks: list[dict], transitions: list[dict]) -> None:
+    """δ is deterministic and total: exactly one transition per (state, tops) case."""
+    by_state: dict[str, list[dict]] = {q: [] for q in states}
+    for t in transitions:
+        by_state[t["state"]].append(t)
+    names = [s["name"] for s in stacks]
+    for q in states:
+        for combo in itertools.product(*[[None, *s["alphabet"]] for s in stacks]):
+            tops = dict(zip(names, combo, strict=True))
+            hits = [t for t in by_state[q] if all(tops.get(k, "\0") == v for k, v in t["reads"].items())]
+            if len(hits) != 1:
+                raise RecheckError(f"{len(hits)} transitions match state {q[:40]!r} with tops {tops}")
 
 
 def _map(sim: dict, prog: dict, n: int) -> dict:
@@ -668,7 +683,6 @@ class Model:
         m = f.smap
         model = Model(f.w, f.prog, m["c"], m["t0"], m["control"], m["stacks"], m["registers"], f.domain)
         model.reg_box = {f"r:{r['name']}": (r["lo"], r["hi"]) for r in f.prog["registers"]}
-        model.check_cases()
         return model
 
     def stack_names(self) -> list[str]:
@@ -689,16 +703,6 @@ class Model:
         for q in self.prog["states"]:
             for combo in itertools.product(*[[None, *self.alphabet(s)] for s in names]):
                 yield q, dict(zip(names, combo, strict=True))
-
-    def check_cases(self) -> None:
-        """δ is deterministic and total: exactly one transition per (state, tops) case."""
-        by_state: dict[str, list[dict]] = {q: [] for q in self.prog["states"]}
-        for t in self.prog["transitions"]:
-            by_state[t["state"]].append(t)
-        for q, tops in self.cases():
-            hits = [t for t in by_state[q] if all(tops.get(k, "\0") == v for k, v in t["reads"].items())]
-            if len(hits) != 1:
-                raise RecheckError(f"{len(hits)} transitions match state {q[:40]!r} with tops {tops}")
 
     def required(self) -> dict[str, dict]:
         """Every obligation the theorem needs, computed from the program (not from the certificate)."""
