@@ -143,7 +143,7 @@ def _print_enclosures(name: str, enc, steps: int, backend: str) -> None:
     table.add_column("widest enclosure", justify="right")
     show_lanes = sorted({0, B // 2, B - 1})
     for j in show_lanes:
-        table.add_column(f"y_t, x ∈ [{_short(enc.inputs.lo[j])}, {_short(enc.inputs.hi[j])}]")
+        table.add_column(f"y_t, x ∈ [{show(enc.inputs.lo[j])}, {show(enc.inputs.hi[j])}]")
     for i, t in enumerate(enc.times):
         w = 2 * enc.rad[i] + (2 * np.abs(enc.gen[i]) if enc.gen is not None else 0)
         row = [str(t), f"{float(w.max()):.3e}" if w.size else "—"]
@@ -162,11 +162,6 @@ def _print_enclosures(name: str, enc, steps: int, backend: str) -> None:
                   + (f"; exact lanes periodic with period {enc.period}" if enc.period else ""))
     for note in enc.notes:
         console.print(f"note: {note}")
-
-
-def _short(q: fmpq) -> str:
-    text = str(q)
-    return text if len(text) <= 12 else f"{float(q.p) / float(q.q):.6g}"
 
 
 def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
