@@ -997,7 +997,11 @@ def _static(f: File, r: dict) -> str | None:
         "nonzeros_max": F(len(vals)),
     }
     key = r["id"][len("static["):-1]
-    holds = measured[key] <= _num(f.claims[key], f"claims.{key}")
+    claimed = _num(f.claims[key], f"claims.{key}")
+    holds = measured[key] <= claimed
+    ev = r.get("evidence", {})
+    if ev.get("claimed") != str(claimed) or str(ev.get("measured", "")).split(" ")[0] != str(measured[key]):
+        return f"{r['id']}: the evidence does not show the claimed {claimed} and the measured {measured[key]}"
     if r["verdict"] not in ("PROVED", "REFUTED") or holds != (r["verdict"] == "PROVED"):
         return f"{r['id']}: the claim {'holds' if holds else 'fails'} (measured {measured[key]}), certificate says " \
                f"{r['verdict']}"
@@ -1060,6 +1064,8 @@ def recheck(cert_path: str | Path, timeout: float = 60.0, weights: str | Path | 
 
 _VERDICTS = ("PROVED", "UNKNOWN", "REFUTED")
 _KINDS = ("static", "invariant", "prologue", "readout", "step")
+_METHODS = {"static": ("measure",), "invariant": ("interval", "smt"), "prologue": ("affine", "symbolic", "smt"),
+            "readout": ("affine", "symbolic", "smt"), "step": ("affine", "symbolic", "smt")}
 
 
 def _results(cert: dict) -> list[dict]:
@@ -1067,8 +1073,10 @@ def _results(cert: dict) -> list[dict]:
     for i, r in enumerate(_list(_key(cert, "results", "certificate"), "results", 10**7)):
         r = _obj(r, f"results[{i}]")
         rid, kind, verdict = (_str(_key(r, k, f"results[{i}]"), f"results[{i}].{k}") for k in ("id", "kind", "verdict"))
-        if kind not in _KINDS or verdict not in _VERDICTS:
-            raise RecheckError(f"results[{i}]: kind {kind[:20]!r} or verdict {verdict[:20]!r} is not known")
+        method = _str(_key(r, "method", f"results[{i}]"), f"results[{i}].method")
+        if kind not in _KINDS or verdict not in _VERDICTS or method not in _METHODS.get(kind, ()):
+            raise RecheckError(f"results[{i}]: kind {kind[:20]!r}, verdict {verdict[:20]!r} or method "
+                               f"{method[:20]!r} is not known")
         if rid in seen:
             raise RecheckError(f"results: {rid[:60]!r} is listed twice")
         seen.add(rid)
@@ -1166,11 +1174,15 @@ def _recheck_one(m: Model, r: dict, need: dict, lemmas: dict, folder: Path, time
                  rep: Report) -> str | None:
     verdict, method, ev = r["verdict"], r.get("method"), r.get("evidence", {})
     box = _box(m, need)
-    dom = r.get("domain", {})
-    if {k: [str(a), str(b)] for k, (a, b) in box.items()} != dom.get("variables"):
+    want: dict[str, Any] = {"variables": {k: [str(a), str(b)] for k, (a, b) in box.items()}}
+    if need["kind"] == "step":
+        want["state"], want["tops"] = need["state"], dict(need["tops"])
+    elif need["kind"] == "invariant":
+        want["op"], want["register"], want["side"] = need["op"]["name"], need["reg"], need["side"]
+    elif need["kind"] == "readout":
+        want["t"] = _Num(str(need["t"]))
+    if r.get("domain") != want:
         return "the certificate states a different domain than the theorem needs"
-    if need["kind"] == "readout" and dom.get("t") != _Num(str(need["t"])):
-        return "the certificate states a different time than the theorem needs"
     if verdict == "UNKNOWN":
         return None
     if verdict == "REFUTED":
