@@ -252,3 +252,22 @@ def test_cited_file_with_a_forbidden_command_is_a_disagreement(kind: str, honest
     code, out, _ = run_cli("recheck", str(cert_path))
     assert code == 1 and "DISAGREEMENT" in out
     assert not target.exists()
+
+
+def test_gate_with_a_hostile_cited_file_fails_and_writes_nothing(honest: Path, tmp_path: Path) -> None:
+    from certify import config
+    from certify.gate import run_gate
+
+    _copy(honest, tmp_path / "proofs" / "squaring")
+    target = tmp_path / "pwned.pth"
+    cited = sorted((tmp_path / "proofs" / "squaring" / "smt").glob("*.smt2"))[0]
+    text = cited.read_text()
+    cited.write_text(text.replace("(declare-fun", f'(set-option :regular-output-channel "{target}")\n'
+                                                  '(echo "import os")\n(declare-fun', 1))
+    (tmp_path / "certify.toml").write_text('weights = ["proofs/*/*.rnn.json"]\nfresh_check = false\n')
+    r = run_gate(config.load(tmp_path / "certify.toml"), jobs=1)
+    assert not target.exists()
+    assert r.exit_code != 0
+    (o,) = r.outcomes
+    (c,) = [c for c in o.checks if c.group == "certificate"]
+    assert c.failed and "re-check disagrees" in c.message and "refused" in c.message, c.message
