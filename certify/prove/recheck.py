@@ -368,10 +368,17 @@ def atoms(exprs: list[dict]) -> list[Atom]:
 
 
 # --- SMT-LIB (own writer) ---------------------------------------------------------------------------------------
+# Names: the box's keys in Python string order are v0, v1, …; ReLU atoms, in depth-first order of first
+# appearance (nested atoms first), are a0, a1, …. No name from the weight file is ever written.
 def _smt_num(v: Fraction) -> str:
     m = abs(v)
     t = f"{m.numerator}.0" if m.denominator == 1 else f"(/ {m.numerator}.0 {m.denominator}.0)"
     return f"(- {t})" if v < 0 else t
+
+
+def _smt_names(box: dict) -> dict:
+    """{box key: "v<i>"}, the keys in Python string order."""
+    return {k: f"v{i}" for i, k in enumerate(sorted(box))}
 
 
 def _smt_term(e: dict, names: dict) -> str:
@@ -381,7 +388,9 @@ def _smt_term(e: dict, names: dict) -> str:
         if k == ONE:
             parts.append(_smt_num(v))
             continue
-        t = f"|{k}|" if isinstance(k, str) else names[k]
+        if k not in names:
+            raise RecheckError(f"the expression uses {k!r}, which is not a variable of its box")
+        t = names[k]
         parts.append(t if v == 1 else f"(* {_smt_num(v)} {t})")
     if not parts:
         return "0.0"
@@ -391,12 +400,12 @@ def _smt_term(e: dict, names: dict) -> str:
 def smt_query(box: dict, exprs: list[dict], goal: str) -> str:
     """``goal``: "nonzero" (some expression != 0) or "negative" (the single expression < 0)."""
     out = ["(set-logic QF_LRA)"]
-    for k in sorted(box):
-        out.append(f"(declare-fun |{k}| () Real)")
+    names = _smt_names(box)
+    for k, n in names.items():
+        out.append(f"(declare-fun {n} () Real)")
         lo, hi = box[k]
-        out.append(f"(assert (<= {_smt_num(lo)} |{k}|))")
-        out.append(f"(assert (<= |{k}| {_smt_num(hi)}))")
-    names: dict = {}
+        out.append(f"(assert (<= {_smt_num(lo)} {n}))")
+        out.append(f"(assert (<= {n} {_smt_num(hi)}))")
     for i, a in enumerate(atoms(exprs)):
         arg = _smt_term(a.lin(), names)
         names[a] = f"a{i}"
@@ -409,17 +418,196 @@ def smt_query(box: dict, exprs: list[dict], goal: str) -> str:
     return "\n".join(out) + "\n"
 
 
+# --- SMT-LIB guard (own; the prover's is certify/prove/smt_guard.py) ----------------------------------------
+# Nothing reaches z3 or cvc5 unless it is a plain QF_LRA query: (set-logic QF_LRA), optionally
+# (set-option :produce-models true), nullary Real declare-fun / declare-const / define-fun with index names
+# (a letter and a number), assert, and one final (check-sat); terms use numerals, decimals, true, false,
+# declared names and and or not => = distinct < <= > >= + - * / ite, well sorted and linear. No string
+# literals, no |quoted| symbols, comments of safe characters only; size, tokens and depth are bounded.
+SMT_MAX_CHARS = 16 * 2**20
+SMT_MAX_TOKENS = 2_000_000
+SMT_MAX_DEPTH = 64
+
+
+class SmtRefused(Exception):
+    """An SMT-LIB text outside the allowed subset (never given to a solver)."""
+
+
+_SMT_LEX = re.compile(r"(?P<ws>[ \t\n]+)|(?P<comment>;[^\n]*)|(?P<paren>[()])"
+                      r"|(?P<word>:?[-A-Za-z0-9~!@$%^&*_+=<>.?/]+)")
+_SMT_COMMENT_OK = re.compile(r";[-A-Za-z0-9 _.,:;=+*/<>()\[\]?]*")
+_SMT_NUMBER = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
+_SMT_INDEX_NAME = re.compile(r"[a-z](0|[1-9][0-9]{0,8})")
+# function: (argument sort or None for "any, all alike", result sort or None for "the argument sort",
+#            fewest arguments, most arguments or None)
+_SMT_FUNCS = {"not": ("Bool", "Bool", 1, 1), "and": ("Bool", "Bool", 1, None), "or": ("Bool", "Bool", 1, None),
+              "=>": ("Bool", "Bool", 2, None), "=": (None, "Bool", 2, None), "distinct": (None, "Bool", 2, None),
+              "<": ("Real", "Bool", 2, None), "<=": ("Real", "Bool", 2, None), ">": ("Real", "Bool", 2, None),
+              ">=": ("Real", "Bool", 2, None), "+": ("Real", "Real", 2, None), "-": ("Real", "Real", 1, None),
+              "*": ("Real", "Real", 2, None), "/": ("Real", "Real", 2, None), "ite": (None, None, 3, 3)}
+
+
+def _smt_unparse(e: Any) -> str:
+    parts: list[str] = []
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, tuple):
+            todo.append(")")
+            todo.extend(reversed([y for a in x for y in (" ", a)][1:]))
+            todo.append("(")
+        else:
+            parts.append(x)
+    return "".join(parts)
+
+
+def _smt_short(e: Any) -> str:
+    t = _smt_unparse(e)
+    return ascii(t if len(t) <= 60 else t[:60] + "...")
+
+
+def _smt_parse(text: str) -> list[tuple]:
+    """Lex and parse with explicit stacks; refuses any character or token outside the subset."""
+    if not isinstance(text, str) or len(text) > SMT_MAX_CHARS:
+        raise SmtRefused(f"the text is larger than {SMT_MAX_CHARS} characters")
+    top: list[Any] = []
+    open_: list[list[Any]] = []
+    pos = count = 0
+    for m in _SMT_LEX.finditer(text):
+        if m.start() != pos:
+            break
+        pos = m.end()
+        kind, tok = m.lastgroup, m.group()
+        if kind == "ws":
+            continue
+        if kind == "comment":
+            if not _SMT_COMMENT_OK.fullmatch(tok):
+                raise SmtRefused(f"a comment holds a character outside the safe set: {ascii(tok[:60])}")
+            continue
+        count += 1
+        if count > SMT_MAX_TOKENS:
+            raise SmtRefused(f"more than {SMT_MAX_TOKENS} tokens")
+        if tok == "(":
+            if len(open_) >= SMT_MAX_DEPTH:
+                raise SmtRefused(f"nesting deeper than {SMT_MAX_DEPTH}")
+            open_.append([])
+        elif tok == ")":
+            if not open_:
+                raise SmtRefused("an unmatched ')'")
+            done = tuple(open_.pop())
+            (open_[-1] if open_ else top).append(done)
+        else:
+            if tok[0] == ":" and m.start() > 0 and text[m.start() - 1] not in " \t\n":
+                raise SmtRefused(f"the keyword {ascii(tok[:60])} does not follow white space")
+            if not open_:
+                raise SmtRefused(f"the token {ascii(tok[:60])} is outside any command")
+            open_[-1].append(tok)
+    if pos != len(text):
+        c = text[pos]
+        what = {'"': " (string literals are refused)", "|": " (quoted symbols are refused)"}.get(c, "")
+        raise SmtRefused(f"character {c!a} at offset {pos} is not allowed{what}")
+    if open_:
+        raise SmtRefused("the text ends inside an open '('")
+    return top
+
+
+def _smt_sort(term: Any, names: set[str]) -> tuple[str, bool]:
+    """(sort, constant?) of a term, computed bottom-up with an explicit stack."""
+    work: list[tuple[Any, bool]] = [(term, False)]
+    vals: list[tuple[str, bool]] = []
+    while work:
+        t, ready = work.pop()
+        if isinstance(t, str):
+            if _SMT_NUMBER.fullmatch(t):
+                vals.append(("Real", True))
+            elif t in ("true", "false"):
+                vals.append(("Bool", True))
+            elif t in names:
+                vals.append(("Real", False))
+            else:
+                raise SmtRefused(f"{_smt_short(t)} is not a number, true, false or a declared name")
+            continue
+        if not t or not isinstance(t[0], str) or t[0] not in _SMT_FUNCS:
+            raise SmtRefused(f"{_smt_short(t[0] if t else t)} is not an allowed function (in {_smt_short(t)})")
+        if not ready:
+            work.append((t, True))
+            work.extend((a, False) for a in reversed(t[1:]))
+            continue
+        f, n = t[0], len(t) - 1
+        args = vals[len(vals) - n:]
+        del vals[len(vals) - n:]
+        arg_sort, result, least, most = _SMT_FUNCS[f]
+        sorts = [a for a, _ in args]
+        ok = least <= n and (most is None or n <= most)
+        if f == "ite":
+            ok = ok and sorts[0] == "Bool" and sorts[1] == sorts[2]
+            result = sorts[1] if ok else None
+        elif arg_sort is None:
+            ok = ok and len(set(sorts)) == 1
+        else:
+            ok = ok and all(a == arg_sort for a in sorts)
+        if ok and f == "*":
+            ok = sum(not c for _, c in args) <= 1
+        if ok and f == "/":
+            ok = all(isinstance(d, str) and _SMT_NUMBER.fullmatch(d) and d.strip("0.") for d in t[2:])
+        if not ok:
+            raise SmtRefused(f"{f!r} is applied wrongly (sorts, arity, or not linear) in {_smt_short(t)}")
+        vals.append((result, all(c for _, c in args)))
+    return vals[0]
+
+
+def _smt_guard(text: str) -> tuple[list[tuple], list[str]]:
+    """(commands, declared variable names) of an allowed text; raises :class:`SmtRefused` otherwise."""
+    cmds = _smt_parse(text)
+    names: set[str] = set()
+    declared: list[str] = []
+    if not cmds or cmds[0] != ("set-logic", "QF_LRA"):
+        raise SmtRefused(f"the first command is {_smt_short(cmds[0]) if cmds else 'missing'}, "
+                         "not (set-logic QF_LRA)")
+    if not cmds[-1] == ("check-sat",):
+        raise SmtRefused(f"the last command is {_smt_short(cmds[-1])}, not (check-sat)")
+    for i, c in enumerate(cmds[1:-1], 2):
+        head = c[0] if c else None
+        if c == ("set-option", ":produce-models", "true") and i == 2:
+            continue
+        if head == "assert" and len(c) == 2:
+            if _smt_sort(c[1], names)[0] != "Bool":
+                raise SmtRefused(f"command {i}: the assertion is not a Bool term")
+            continue
+        if c[:1] == ("declare-const",) and len(c) == 3 and c[2] == "Real":
+            name = c[1]
+        elif head in ("declare-fun", "define-fun") and len(c) == (4 if head == "declare-fun" else 5) \
+                and c[2] == () and c[3] == "Real":
+            name = c[1]
+            if head == "define-fun" and _smt_sort(c[4], names)[0] != "Real":
+                raise SmtRefused(f"command {i}: the definition of {_smt_short(name)} is not a Real term")
+        else:
+            raise SmtRefused(f"command {i}: {_smt_short(c)} is not allowed")
+        if not isinstance(name, str) or not _SMT_INDEX_NAME.fullmatch(name) or name in names:
+            raise SmtRefused(f"command {i}: {_smt_short(name)} is not a fresh index name (a letter and a number)")
+        names.add(name)
+        if head != "define-fun":
+            declared.append(name)
+    return cmds, declared
+
+
 def z3_status(text: str, timeout: float) -> str:
+    """z3's answer on an allowed text (:class:`SmtRefused` otherwise; z3 is not called then)."""
+    _smt_guard(text)
     import z3
 
     s = z3.Solver(ctx=z3.Context())
     s.set("timeout", max(1, int(timeout * 1000)))
-    s.from_string(text)
-    return str(s.check())
+    try:
+        s.from_string(text)
+        return str(s.check())
+    except z3.Z3Exception as err:
+        return f"an error ({ascii(str(err)[:120])})"
 
 
 def cvc5_status(text: str, timeout: float) -> str | None:
-    """cvc5's answer, or None when cvc5 is not installed."""
+    """cvc5's answer on an allowed text, or None when cvc5 is not installed."""
+    _smt_guard(text)
     try:
         import cvc5
     except ImportError:
@@ -431,13 +619,18 @@ def cvc5_status(text: str, timeout: float) -> str | None:
     p = cvc5.InputParser(s, sm)
     p.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, text, "query")
     answer = "unknown"
-    while True:
-        cmd = p.nextCommand()
-        if cmd.isNull():
-            break
-        out = cmd.invoke(s, sm).strip()
-        if out in ("sat", "unsat", "unknown"):
-            answer = out
+    try:
+        while True:
+            cmd = p.nextCommand()
+            if cmd.isNull():
+                break
+            out = cmd.invoke(s, sm).strip()
+            if out.startswith("(error"):
+                return f"an error ({ascii(out[:120])})"
+            if out in ("sat", "unsat", "unknown"):
+                answer = out
+    except RuntimeError as err:  # cvc5's API errors derive from RuntimeError
+        return f"an error ({ascii(str(err)[:120])})"
     return answer
 
 
@@ -1009,7 +1202,12 @@ def _static(f: File, r: dict) -> str | None:
 
 
 def _smt_checks(text: str, timeout: float, rep: Report) -> str | None:
-    """Run a query through z3 and cvc5 (if installed); both must answer unsat."""
+    """Run a query through z3 and cvc5 (if installed); both must answer unsat. A text outside the
+    allowed SMT-LIB subset is a disagreement and goes to no solver."""
+    try:
+        _smt_guard(text)
+    except SmtRefused as err:
+        return f"refused by the SMT-LIB guard, not run: {err}"
     z = z3_status(text, timeout)
     if "z3" not in rep.solvers:
         rep.solvers.append("z3")
@@ -1025,16 +1223,20 @@ def _smt_checks(text: str, timeout: float, rep: Report) -> str | None:
 
 
 def _not_vacuous(text: str, box: dict, timeout: float) -> str | None:
-    """A cited query must declare the box's variables, and be satisfiable without its last assertion
-    (the goal): otherwise its unsat answer says nothing about the obligation."""
-    for k in box:
-        if f"(declare-fun |{k}| () Real)" not in text:
-            return f"the query does not declare the variable {k}"
-    lines = text.rstrip().splitlines()
-    goal = max((i for i, line in enumerate(lines) if line.startswith("(assert")), default=None)
+    """A cited query must declare exactly the index names of the box's variables (v0 … v<n-1>), and be
+    satisfiable without its last assertion (the goal): otherwise its unsat answer says nothing about
+    the obligation."""
+    try:
+        cmds, declared = _smt_guard(text)
+    except SmtRefused as err:
+        return f"refused by the SMT-LIB guard, not run: {err}"
+    want = list(_smt_names(box).values())
+    if sorted(declared) != sorted(want):
+        return f"the query declares {declared[:8]}, not the {len(want)} variables {want[:8]} of its box"
+    goal = max((i for i, c in enumerate(cmds) if c[0] == "assert"), default=None)
     if goal is None:
         return "the query asserts nothing"
-    hypotheses = "\n".join(lines[:goal] + lines[goal + 1:]) + "\n"
+    hypotheses = "\n".join(_smt_unparse(c) for i, c in enumerate(cmds) if i != goal) + "\n"
     status = z3_status(hypotheses, timeout)
     return None if status == "sat" else f"the query is vacuous: without its goal z3 answers {status}"
 
