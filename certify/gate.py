@@ -7,8 +7,9 @@ each with a three-valued verdict:
   with ``fresh_check = false``, the verdicts of the baseline certificate when it is the certificate
   of these weights); the group fails with the ids of its obligations that are not PROVED
   (``simulation`` fails when the file has no simulation block and the configuration requires one);
-* ``certificate`` — the baseline certificate exists, is PROVED and is *fresh*: its sha256 is the
-  weights' sha256 (a weight changed without regenerating makes it stale → REFUTED);
+* ``certificate`` — the baseline certificate exists, is PROVED and is *fresh*: its content hash is the
+  file's (weights, h0, input, simulation block and claims; a change without regenerating makes it
+  stale → REFUTED);
 * ``thresholds`` — measured static bounds (exact) against the configured ``*_max`` values, and the
   certified sup error at runtime T against ``error`` (not certified below the threshold → UNKNOWN;
   an exact error at a sample input above it → REFUTED);
@@ -39,9 +40,10 @@ from certify.errors import InputError
 from certify.prove import certificate as certmod
 from certify.rational import parse_number, to_string
 from certify.rnn import io
+from certify.rnn.digest import content_sha256
 from certify.verdict import Verdict, combine
 
-GROUPS = ("simulation", "static", "invariant", "prologue", "step", "certificate", "thresholds", "regression")
+GROUPS = ("simulation", "static", "invariant", "prologue", "readout", "step", "certificate", "thresholds", "regression")
 #: metric -> (static claim key in certificates, what it is)
 METRICS = {"hidden_dim": ("hidden_dim_max", "hidden dimension"),
            "weight_abs": ("weight_abs_max", "largest |weight|"),
@@ -128,7 +130,7 @@ def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool)
     """All checks of one construction."""
     start = time.perf_counter()
     f = io.read(t.weights)
-    sha = f.network.sha256()
+    sha = content_sha256(f)
     base = _baseline(t)
     results, sim_checked, source = _results(t, f, base, timeout)
     checks: list[Check] = []
@@ -137,7 +139,7 @@ def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool)
         checks.append(Check(t.name, "simulation", v, "the file has no simulation block: its steps are not proved"
                             + ("" if require_simulation else " (not required)"), ("simulation",) if
                             require_simulation else ()))
-    for kind in ("static", "invariant", "prologue", "step"):
+    for kind in ("static", "invariant", "prologue", "readout", "step"):
         rs = [r for r in results or [] if r[1] == kind]
         if not rs:
             continue
@@ -159,7 +161,7 @@ def _results(t: Target, f: io.RnnFile, base: dict | None, timeout: float) -> tup
     """The obligations' verdicts: from a fresh check, or (``fresh_check = false``) from the baseline certificate
     when it is the certificate of these weights; None when there is none to read (the certificate check fails)."""
     if not t.fresh_check:
-        if base is None or base.get("weights", {}).get("sha256") != f.network.sha256():
+        if base is None or base.get("weights", {}).get("sha256") != content_sha256(f):
             return None, False, ""
         rows = [(str(r.get("id")), str(r.get("kind")), _verdict(r.get("verdict")), str(r.get("reason", "")), 0.0)
                 for r in base.get("results", [])]
@@ -200,8 +202,8 @@ def _certificate(t: Target, base: dict | None, sha: str, recheck: bool) -> Check
     got = base.get("weights", {}).get("sha256")
     if got != sha:
         return Check(t.name, "certificate", Verdict.REFUTED,
-                     f"stale: {shown(t.baseline)} certifies weights with sha256 {str(got)[:16]}…, but "
-                     f"{shown(t.weights)} has sha256 {sha[:16]}… (the weights changed without regenerating the "
+                     f"stale: {shown(t.baseline)} certifies weights with content sha256 {str(got)[:16]}…, but "
+                     f"{shown(t.weights)} has content sha256 {sha[:16]}… (the file changed without regenerating the "
                      "certificate)",
                      ("stale certificate",), time.perf_counter() - t0)
     verdict = _verdict(base.get("verdict"))
@@ -213,7 +215,7 @@ def _certificate(t: Target, base: dict | None, sha: str, recheck: bool) -> Check
         from certify.prove.recheck import recheck as run_recheck
 
         try:
-            rep = run_recheck(t.baseline)
+            rep = run_recheck(t.baseline, weights=t.weights)
         except RecheckError as err:
             raise InputError(str(err)) from None
         if not rep.ok:
@@ -295,7 +297,7 @@ def _baseline_metrics(t: Target, base: dict | None) -> tuple[dict[str, fmpq], st
             bf = io.read(wfile)
         except InputError:
             bf = None
-        if bf is not None and bf.network.sha256() == base["weights"].get("sha256"):
+        if bf is not None and content_sha256(bf) == base["weights"].get("sha256"):
             return measure(bf), f"the baseline weights {shown(wfile)}"
     out = {}
     for r in base.get("results", []):

@@ -145,9 +145,43 @@ def claimed_until(claims: dict[str, Any]) -> int | None:
     return until
 
 
+@dataclass(frozen=True)
+class Theorem:
+    """Whether the simulation theorem the rows rest on is proved for this file, and how we know."""
+
+    verdict: Verdict
+    reason: str
+
+
+def simulation_theorem(f: RnnFile, timeout: float = 60.0) -> Theorem:
+    """Decide the file's simulation theorem with ``certify check`` (the rows are TMNU outputs: they are the RNN's
+    only where the theorem is proved)."""
+    from certify.prove.checker import Options, check
+
+    cert = check(f, Options(timeout=timeout))
+    bad = [r for r in cert.results if r.verdict is not Verdict.PROVED]
+    if not bad:
+        return Theorem(Verdict.PROVED, f"certify check proved all {len(cert.results)} obligations")
+    return Theorem(cert.verdict, f"certify check: {bad[0].id} is {bad[0].verdict.value}"
+                   + (f" ({bad[0].reason})" if bad[0].reason else "") + (f" and {len(bad) - 1} more" if len(bad) > 1
+                                                                         else ""))
+
+
+def _conditional(check: ClaimCheck, theorem: Theorem) -> ClaimCheck:
+    """A claim decided on the TMNU's outputs says nothing about the RNN unless the simulation theorem is proved."""
+    if theorem.verdict is Verdict.PROVED or check.verdict is Verdict.UNKNOWN:
+        return check
+    return ClaimCheck(check.T, check.T_end, check.E, Verdict.UNKNOWN,
+                      f"the TMNU's error is {check.verdict.value} here ({check.reason}), but the simulation theorem "
+                      f"that makes it the RNN's is not proved: {theorem.reason}")
+
+
 def rates(f: RnnFile, *, samples: int = SAMPLES, lanes: int = LANES, max_lanes: int = MAX_LANES,
-          horizon: int | None = None, rel_tol: float = 0.05) -> RatesReport:
-    """Certify the error-versus-runtime table of a weight file and check its claims (module docstring)."""
+          horizon: int | None = None, rel_tol: float = 0.05, theorem: Theorem | None = None) -> RatesReport:
+    """Certify the error-versus-runtime table of a weight file and check its claims (module docstring).
+
+    The rows are outputs of the TMNU run; a claim is decided for the RNN only when the simulation theorem is
+    proved (``theorem``; by default decided here with ``certify check``), otherwise it is UNKNOWN."""
     start = time.perf_counter()
     if f.simulation is None:
         raise InputError("certify rates needs a file with a simulation block (a compiled TMNU program)")
@@ -179,7 +213,11 @@ def rates(f: RnnFile, *, samples: int = SAMPLES, lanes: int = LANES, max_lanes: 
         method = "enclosure"
         notes += more
     rows = _with_samples(f, fx, rows, samples)
-    checks = tuple(_check_claim(f, fx, rows, claims, i) for i in range(len(claims)))
+    theorem = theorem if theorem is not None else simulation_theorem(f)
+    checks = tuple(_conditional(_check_claim(f, fx, rows, claims, i), theorem) for i in range(len(claims)))
+    if theorem.verdict is not Verdict.PROVED:
+        notes.append(f"the simulation theorem is not proved ({theorem.reason}): the rows are the TMNU's errors, "
+                     "not certified for the RNN")
     if not claims:
         notes.append("the file claims no rate table (claims.rate); rows are certified, nothing is checked")
     return RatesReport(f.name, text, method, tuple(rows), checks, tuple(notes), time.perf_counter() - start)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from certify.cli.app import cli, console
 from certify.rational import parse_number
+from certify.rnn.digest import content_sha256
 
 
 @cli.group("build")
@@ -69,7 +70,7 @@ def universal_cmd(f_text: str, target_text: str | None, rounds: int | None, rati
                   f"{b.rows[-1].T} (≤ {max_steps})")
     console.print(f"  network: hidden_dim {compiled.network.hidden_dim}, max |weight| {st.max_abs} "
                   f"({st.max_abs_at}); the same for every f — only h0 (the stream) differs")
-    console.print(f"  wrote {output} (sha256 {compiled.network.sha256()[:16]}…) in {time.perf_counter() - start:.1f} s")
+    console.print(f"  wrote {output} (content sha256 {content_sha256(f)[:16]}…) in {time.perf_counter() - start:.1f} s")
     return 0
 
 

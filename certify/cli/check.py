@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -74,12 +75,11 @@ def check_cmd(weights: str, timeout: float, jobs: int, cert_path: str | None, as
 
 
 def _relative(weights: str, cert_path: str | None) -> str:
+    """How the certificate names the weight file: relative to the certificate's folder (``recheck`` refuses
+    absolute paths)."""
     if not cert_path:
         return weights
-    try:
-        return str(Path(weights).resolve().relative_to(Path(cert_path).resolve().parent))
-    except ValueError:
-        return str(Path(weights).resolve())
+    return Path(os.path.relpath(Path(weights).resolve(), Path(cert_path).resolve().parent)).as_posix()
 
 
 def _summary(cert, show_all: bool, cert_path: str | None) -> None:
@@ -92,7 +92,7 @@ def _summary(cert, show_all: bool, cert_path: str | None) -> None:
     t = Table(title=f"{cert.name}: {len(cert.results)} obligations and claims", title_justify="left")
     for col in ("kind", "PROVED", "REFUTED", "UNKNOWN"):
         t.add_column(col, justify="left" if col == "kind" else "right")
-    for kind in ("static", "invariant", "prologue", "step"):
+    for kind in ("static", "invariant", "prologue", "readout", "step"):
         if kind in by_kind:
             c = by_kind[kind]
             t.add_row(kind, str(c["PROVED"]), str(c["REFUTED"]), str(c["UNKNOWN"]))

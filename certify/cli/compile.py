@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from certify.cli.app import cli, console
+from certify.rnn.digest import content_sha256
 
 
 @cli.command("compile")
@@ -40,7 +41,7 @@ def compile_cmd(program: str, output: str) -> int:
                   f"{len(prog.registers)} registers, {len(prog.ops)} ops, {len(prog.transitions)} transitions")
     console.print(f"  RNN: hidden_dim {net.hidden_dim}, {net.W_hh.nnz} nonzeros in W_hh, "
                   f"c = {sim.c} RNN steps per TMNU step, start step t0 = {sim.t0}")
-    console.print(f"  wrote {output} (sha256 {net.sha256()[:16]}…)")
+    console.print(f"  wrote {output} (content sha256 {content_sha256(f)[:16]}…)")
     return 0
 
 

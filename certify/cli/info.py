@@ -6,6 +6,7 @@ import click
 from rich.table import Table
 
 from certify.cli.app import cli, console, show
+from certify.rnn.digest import content_sha256
 
 
 @cli.command("info")
@@ -19,7 +20,7 @@ def info_cmd(weights: str) -> int:
     net = f.network
     st = weight_stats(net)
     t = Table(title=f"{f.name or weights}", show_header=False, title_justify="left")
-    t.add_row("file", f"{weights}  (sha256 {net.sha256()[:16]}…)")
+    t.add_row("file", f"{weights}  (content sha256 {content_sha256(f)[:16]}…)")
     t.add_row("dimensions", f"hidden {net.hidden_dim}, input {net.input_dim}, output {net.output_dim}, "
                             f"activation {net.activation}")
     t.add_row("weights", f"{st.nonzeros} nonzero ({net.W_hh.nnz} in W_hh), {st.distinct} distinct values")

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from certify.cli.app import cli, console
 from certify.rational import parse_number
+from certify.rnn.digest import content_sha256
 
 
 @cli.command("precision")
@@ -34,7 +35,7 @@ def precision_cmd(weights: str, steps: int, eps_text: str | None, x_grid: int) -
     eps = parse_number(eps_text, where="--eps") if eps_text is not None else None
     rep = precision_report(f.network, steps, eps, x_grid, f.input.domain)
     t = Table(title=f"{f.name or weights}: precision certificate up to T = {steps} "
-                    f"(sha256 {f.network.sha256()[:12]}…)", show_header=False, title_justify="left")
+                    f"(sha256 {content_sha256(f)[:12]}…)", show_header=False, title_justify="left")
     n = f.network.hidden_dim
     if rep.exact_units:
         need = (f"{rep.identical_bits} bits" if rep.identical_bits < NEVER else

@@ -14,21 +14,27 @@ _EXIT = {"PROVED": 0, "REFUTED": 10, "UNKNOWN": 20}
 @click.argument("certificates", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               help="Seconds per SMT query for z3 and cvc5.")
-def recheck_cmd(certificates: tuple[str, ...], timeout: float) -> int:
+@click.option("--weights", "weights", type=click.Path(dir_okay=False), default=None,
+              help="The weight file to re-check against (default: the file the certificate names, relative to "
+                   "the certificate's folder). With several certificates, each is checked against it.")
+def recheck_cmd(certificates: tuple[str, ...], timeout: float, weights: str | None) -> int:
     """Re-check CERTIFICATES against their weight files with an independent checker.
 
     The checker reads the weight file itself, enumerates the obligations itself, recomputes every
     composition with Python fractions (verifying each recorded ReLU decision), rebuilds and solves
     its own SMT queries, re-runs every cited SMT-LIB file through z3 and cvc5 (when installed), and
-    replays every witness. A stale certificate (weights changed) or any disagreement fails loudly
-    with exit code 1; otherwise the exit code is the certificate's (0 PROVED, 10 REFUTED, 20 UNKNOWN).
+    checks that every witness lies in its obligation's domain and replays it. The certificate must list
+    exactly the obligations and static claims the file's theorem needs, and its content hash must be the
+    file's (weights, h0, input, simulation block and claims). A stale certificate or any disagreement
+    fails loudly with exit code 1; a malformed file exits 2; otherwise the exit code is the
+    certificate's (0 PROVED, 10 REFUTED, 20 UNKNOWN).
     """
     from certify.prove.recheck import RecheckError, recheck
 
     worst = 0
     for path in certificates:
         try:
-            rep = recheck(path, timeout=timeout)
+            rep = recheck(path, timeout=timeout, weights=weights)
         except RecheckError as err:
             raise InputError(str(err)) from None
         solvers = " and ".join(rep.solvers) if rep.solvers else "no solver needed"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -19,8 +18,8 @@ from certify.cli.app import cli, console, err_console
 @click.option("--json", "as_json", is_flag=True, help="Print the report as certify.report/1 JSON on stdout.")
 @click.option("--certificate", "cert_path", type=click.Path(dir_okay=False),
               help="Report on this certificate (certify check --certificate ...) instead of running the checker; "
-                   "it must be the certificate of WEIGHTS (same sha256). Its *.timings.json, when present, gives "
-                   "the obligation times.")
+                   "it must be the certificate of WEIGHTS (same content hash) and the independent re-checker must "
+                   "confirm it (else exit 1). Its *.timings.json, when present, gives the obligation times.")
 @click.option("--no-timings", is_flag=True, help="Leave obligation times out (reports that are reproducible byte "
                                                  "for byte).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
@@ -46,8 +45,8 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
       certify report F.rnn.json --certificate out/certificate.json -o F.md
       certify report F.rnn.json --json > F.report.json
 
-    Exit code: the certificate's verdict (0 PROVED, 10 REFUTED, 20 UNKNOWN), 2 bad input. The last
-    line is RESULT: ...
+    Exit code: the certificate's verdict (0 PROVED, 10 REFUTED, 20 UNKNOWN), 2 bad input, 1 when the
+    independent re-checker does not confirm a given certificate. The last line is RESULT: ...
     """
     from certify.prove import certificate as certmod
     from certify.report import files
@@ -62,8 +61,9 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
         raise InputError(f"-o {out}: the report format is chosen by the suffix, one of {', '.join(files.SUFFIXES)}")
     if cert_path:
         cert = certmod.read(cert_path)
+        _confirmed(f, cert, weights, cert_path)
         tpath = certmod.timing_path(Path(cert_path))
-        timings = json.loads(tpath.read_text()) if tpath.exists() and not no_timings else None
+        timings = _timings(tpath) if tpath.exists() and not no_timings else None
     else:
         from certify.prove.checker import Options, check
 
@@ -87,3 +87,38 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
     console.print(f"RESULT: {rep.verdict.value} {rep.name}: {sum(p for _, p, _, _ in c_)} proved, "
                   f"{sum(x for _, _, x, _ in c_)} refuted, {sum(u for _, _, _, u in c_)} unknown")
     return rep.exit_code
+
+
+def _confirmed(f, cert: dict, weights: str, cert_path: str) -> None:
+    """A certificate's verdicts are shown only when they are of these weights and the re-checker confirms them."""
+    from certify.errors import DidNotRecheck, InputError
+    from certify.prove.recheck import RecheckError, recheck
+    from certify.rnn.digest import content_sha256
+
+    got, sha = cert.get("weights", {}).get("sha256") if isinstance(cert.get("weights"), dict) else None, \
+        content_sha256(f)
+    if got != sha:
+        raise InputError(f"the certificate {cert_path} is for weights with content sha256 {str(got)[:16]}…, but "
+                         f"{weights} has content sha256 {sha[:16]}…: it is stale, re-run certify check")
+    with err_console.status("re-checking the certificate independently", spinner="line"):
+        try:
+            rep = recheck(cert_path, weights=weights)
+        except RecheckError as err:
+            raise InputError(str(err)) from None
+    if not rep.ok:
+        raise DidNotRecheck(f"the independent re-check does not confirm {cert_path}: " + "; ".join(rep.problems[:3]))
+
+
+def _timings(path: Path) -> dict | None:
+    """The ``*.timings.json`` beside a certificate: ``{"seconds": {id: number}}``; anything else is bad input."""
+    from certify.errors import InputError
+    from certify.jsonio import loads
+
+    doc = loads(path.read_bytes(), str(path))
+    secs = doc.get("seconds") if isinstance(doc, dict) else None
+    if not isinstance(secs, dict) or not all(isinstance(v, (int, float, str)) for v in secs.values()):
+        raise InputError(f'{path}: expected {{"seconds": {{obligation: seconds}}}}')
+    try:
+        return {"seconds": {str(k): float(v) for k, v in secs.items()}}
+    except ValueError:
+        raise InputError(f"{path}: a time is not a number") from None

@@ -37,11 +37,13 @@ BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
 @click.option("--samples", type=click.IntRange(1, 10**6), default=12, show_default=True,
               help="How many evenly spaced steps to print (the last step is always printed).")
 @click.option("--tmnu", is_flag=True,
-              help="Exact runs: print at TMNU step boundaries (t0 + c·n) with the decoded state.")
+              help="Exact runs: run the TMNU interpreter alongside and compare everything the simulation theorem "
+                   "asserts (every readout y_t, and h = enc(config_n) at every step boundary t0 + c·n); print at "
+                   "step boundaries. Exit 10 when the RNN and the TMNU differ.")
 @click.option("--start", "start_path", default=None,
               help="Start from this TMNU configuration (a JSON file or inline JSON: state, stacks, registers, "
                    "optionally x — e.g. a witness of certify check) encoded into h instead of h0, and compare "
-                   "each TMNU step with the interpreter.")
+                   "every readout and each TMNU step boundary with the interpreter (exit 10 when they differ).")
 def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: bool, steps: int, backend: str | None,
             exact_flag: bool, prec: int, no_split: bool, out_path: str | None, samples: int, tmnu: bool,
             start_path: str | None) -> int:
@@ -141,7 +143,7 @@ def _print_enclosures(name: str, enc, steps: int, backend: str) -> None:
     table.add_column("widest enclosure", justify="right")
     show_lanes = sorted({0, B // 2, B - 1})
     for j in show_lanes:
-        table.add_column(f"y_t, x ∈ [{_short(enc.inputs.lo[j])}, {_short(enc.inputs.hi[j])}]")
+        table.add_column(f"y_t, x ∈ [{show(enc.inputs.lo[j])}, {show(enc.inputs.hi[j])}]")
     for i, t in enumerate(enc.times):
         w = 2 * enc.rad[i] + (2 * np.abs(enc.gen[i]) if enc.gen is not None else 0)
         row = [str(t), f"{float(w.max()):.3e}" if w.size else "—"]
@@ -162,11 +164,6 @@ def _print_enclosures(name: str, enc, steps: int, backend: str) -> None:
         console.print(f"note: {note}")
 
 
-def _short(q: fmpq) -> str:
-    text = str(q)
-    return text if len(text) <= 12 else f"{float(q.p) / float(q.q):.6g}"
-
-
 def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
     from certify.execute.exact import rollout, sample_times
     from certify.expr import approx_at, parse_function, value_at
@@ -179,30 +176,27 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
     sim = f.simulation
     if tmnu and sim is None:
         raise InputError("--tmnu needs a file with a simulation block")
-    if tmnu:
-        assert sim is not None
-        times = [sim.map.t0 + sim.map.c * n for n in range((steps - sim.map.t0) // sim.map.c + 1)]
-        times = [t for t in times if t >= 1]
-        if len(times) > samples:
-            keep = set(sample_times(len(times), samples))
-            times = [t for i, t in enumerate(times, 1) if i in keep]
-    else:
-        times = sample_times(steps, samples)
     target = parse_function(str(f.claims["target"])) if "target" in f.claims else None
     from certify.bounds.rates import claimed_rate, claimed_until
 
     rate = claimed_rate(f.claims)
     until = claimed_until(f.claims)
+    first_problem = None
     with progress(steps, "running exactly") as bar:
         task = bar.add_task("run", total=steps)
-        results = rollout(net, [x] * net.input_dim, steps, times,
-                          progress=lambda t: bar.update(task, completed=t) if t % 256 == 0 else None)
+        tick = lambda t: bar.update(task, completed=t) if t % 256 == 0 else None  # noqa: E731
+        if tmnu:
+            assert sim is not None
+            results, boundaries, first_problem = _theorem_run(f, x, steps, samples, tick)
+        else:
+            results = rollout(net, [x] * net.input_dim, steps, sample_times(steps, samples), progress=tick)
+            boundaries = {}
     table = Table(title=f"{f.name}: x = {show(x)}, exact rational rollout of {steps} steps",
                   title_justify="left")
     table.add_column("t", justify="right")
     if tmnu:
-        table.add_column("TMNU step", justify="right")
-        table.add_column("state")
+        for col in ("TMNU step", "state ✓/✗"):
+            table.add_column(col)
     table.add_column("y_t (exact)")
     table.add_column("y_t (decimal)")
     if target is not None:
@@ -210,16 +204,11 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
     if rate:
         table.add_column("claimed E(t)")
     fx = value_at(target, x) if target is not None else None
-    for t, h, y in results:
+    for t, _, y in results:
         row = [str(t)]
         if tmnu:
-            assert sim is not None
-            n = (t - sim.map.t0) // sim.map.c
-            try:
-                state = sim.map.decode(sim.program, h).state
-            except InputError as err:  # show, don't stop: this is how a broken network looks
-                state = f"✗ not an encoding: {err}"
-            row += [str(n), state]
+            n, state, verdict = boundaries[t]
+            row += [n, f"{state} {verdict}"]
         row.append(", ".join(show(v) for v in y))
         row.append(", ".join(decimal(v, 12) for v in y))
         if target is not None:
@@ -233,14 +222,50 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
             row.append(sci(e) if e is not None else "—")
         table.add_row(*row)
     console.print(table)
+    if not tmnu:
+        return 0
+    if first_problem is not None:
+        console.print(f"the RNN and the TMNU differ: {first_problem}")
+        console.print(f"RESULT: REFUTED the run from h0 with x = {show(x)} violates the simulation theorem")
+        return 10
+    console.print(f"the RNN simulates the TMNU on this run: every readout y_0 … y_{steps} and every step boundary "
+                  "h[t0 + c·n] = enc(config_n) compared exactly")
     return 0
 
 
+def _theorem_run(f, x: fmpq, steps: int, samples: int, tick) -> tuple[list, dict, str | None]:
+    """Run from h0 next to the interpreter, comparing everything the theorem asserts; keep sampled rows (TMNU
+    step boundaries, the last step, and the first difference)."""
+    from certify.execute.exact import sample_times
+    from certify.prove.replay import side_by_side
+
+    sim = f.simulation
+    c, t0 = sim.map.c, sim.map.t0
+    times = [t0 + c * n for n in range((steps - t0) // c + 1)] if steps >= t0 else []
+    if len(times) > samples:
+        keep = set(sample_times(len(times), samples))
+        times = [t for i, t in enumerate(times, 1) if i in keep]
+    wanted = set(times) | {steps}
+    results, boundaries, first, first_t = [], {}, None, 0
+    for r in side_by_side(f.network, sim.map, sim.program, x, steps):
+        tick(r.t)
+        if r.problem is not None and first is None:
+            first, first_t = f"at t={r.t}: {r.problem}", r.t
+            wanted.add(r.t)
+        if r.t in wanted:
+            results.append((r.t, None, [r.y]))
+            state = r.config.state if r.config is not None else ("(prologue)" if r.n < 0 else "(inside a step)")
+            boundaries[r.t] = (str(r.n) if r.n >= 0 else "—", state, "✓" if r.problem is None else "✗")
+        if first is not None and r.t > first_t + c:
+            break  # show a little past the first difference, then stop
+    return results, boundaries, first
+
+
 def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
-    """Run c RNN steps at a time from an encoded configuration and compare with the interpreter."""
+    """Run c RNN steps at a time from an encoded configuration and compare everything with the interpreter."""
     from certify.jsonio import loads
+    from certify.prove.replay import side_by_side
     from certify.prove.witness import read_config
-    from certify.tmnu.interpret import Interpreter, output
 
     if f.simulation is None:
         raise InputError("--start needs a file with a simulation block")
@@ -255,34 +280,37 @@ def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
     config = read_config(prog, doc.get("config", doc) if isinstance(doc, dict) else doc, start_path)
     x_given = x_text if x_text is not None else (doc.get("x", "0") if isinstance(doc, dict) else "0")
     x = parse_number(x_given, where="--x")
-    h = smap.encode(prog, config)
-    interp = Interpreter(prog)
+    lo, hi = f.input.domain
+    if not lo <= x <= hi:
+        raise InputError(f"--x={x} is outside the file's input domain [{lo}, {hi}]: the theorem says nothing there")
+    for r, v in zip(prog.registers, config.registers, strict=True):
+        if not r.lo <= v <= r.hi:
+            raise InputError(f"--start: register {r.name}={v} is outside its declared bounds [{r.lo}, {r.hi}]: "
+                             "the theorem says nothing about such a configuration")
+    tmnu_steps = max(1, steps // smap.c)
     table = Table(title=f"{f.name}: replay from {start_path}, x = {show(x)}", title_justify="left")
-    for col in ("RNN step", "TMNU step", "interpreter state", "y (RNN)", "y (TMNU)", "h = enc(config)?"):
+    for col in ("RNN step", "TMNU step", "interpreter state", "y (RNN)", "y (TMNU)", "compared"):
         table.add_column(col)
-    differs = False
-    t = 0
-    for n in range(1, max(1, steps // smap.c) + 1):
-        old = output(prog, config)
-        for j in range(1, smap.c + 1):
-            h = f.network.step(h, [x])
-            t += 1
-            y = f.network.output(h)[0]
-            if j < smap.c and y != old:
-                differs = True
-                table.add_row(str(t), f"{n - 1}+{j}/{smap.c}", config.state, show(y), show(old), "readout differs")
-        config = interp.step(config)
-        want = smap.encode(prog, config)
-        bad = [i for i, (a, b) in enumerate(zip(h, want, strict=True)) if a != b]
-        verdict = "yes" if not bad else f"NO: unit {bad[0]} ({smap.units[bad[0]].label}) is {show(h[bad[0]])}, " \
-            f"expected {show(want[bad[0]])}" + (f" (+{len(bad) - 1} more)" if len(bad) > 1 else "")
-        differs |= bool(bad)
-        table.add_row(str(t), str(n), config.state, show(f.network.output(h)[0]), show(output(prog, config)), verdict)
-        if bad:
+    first = None
+    for r in side_by_side(f.network, smap, prog, x, tmnu_steps * smap.c, start=config):
+        if r.t == 0:
+            continue
+        j = (r.t - 1) % smap.c + 1
+        where = str(r.n) if r.config is not None else f"{r.n}+{j}/{smap.c}"
+        state = r.config.state if r.config is not None else ""
+        if r.problem is not None or r.config is not None:
+            table.add_row(str(r.t), where, state, show(r.y), show(r.expected),
+                          "✓ readout and h = enc(config)" if r.problem is None and r.config is not None else
+                          "✓" if r.problem is None else f"✗ {r.problem}")
+        if r.problem is not None:
+            first = first or f"at RNN step {r.t}: {r.problem}"
             break
     console.print(table)
-    console.print("the RNN and the TMNU differ: the witness replays" if differs else
-                  "the RNN simulates the TMNU on this run")
+    if first is not None:
+        console.print(f"the RNN and the TMNU differ {first}: the witness replays")
+        console.print("RESULT: REFUTED the replay violates the simulation theorem")
+        return 10
+    console.print("the RNN simulates the TMNU on this run (every readout and every step boundary compared)")
     return 0
 
 

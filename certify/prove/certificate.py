@@ -16,12 +16,14 @@ from certify.errors import CertificateFormatError
 from certify.jsonio import dumps, loads
 from certify.verdict import Verdict, combine
 
-FORMAT = "certify.certificate/1"
+FORMAT = "certify.certificate/2"
+#: Formats this version refuses with a clear message (their theorem or hash covered less than today's).
+OLD_FORMATS = ("certify.certificate/1",)
 
 THEOREM = (
-    "For every input x in the input domain and every n >= 0: h[t0 + c*n] = enc(config_n), where config_n is "
-    "the TMNU configuration after n steps; and y_t is the output register of config_n for every t in "
-    "[t0 + c*n, t0 + c*(n+1))."
+    "For every input x in the input domain: y_t = lo_out (the output register's lower bound) for 0 <= t < t0; "
+    "and for every n >= 0, h[t0 + c*n] = enc(config_n), where config_n is the TMNU configuration after n steps, "
+    "and y_t is the output register of config_n for every t in [t0 + c*n, t0 + c*(n+1))."
 )
 
 
@@ -99,7 +101,7 @@ def timing_path(p: Path) -> Path:
     return p.with_name(p.name.removesuffix(".json") + ".timings.json")
 
 
-_KIND_ORDER = {"static": 0, "invariant": 1, "prologue": 2, "step": 3}
+_KIND_ORDER = {"static": 0, "invariant": 1, "prologue": 2, "readout": 3, "step": 4}
 
 
 def _order(r: Result) -> tuple[int, str]:
@@ -120,6 +122,9 @@ def read(path: str | Path) -> dict[str, Any]:
     if not p.exists():
         raise CertificateFormatError(f"{p}: no such certificate")
     doc = loads(p.read_bytes(), str(p))
+    if isinstance(doc, dict) and doc.get("format") in OLD_FORMATS:
+        raise CertificateFormatError(f'{p}: format "{doc["format"]}" is no longer accepted (its theorem and hash '
+                                     f'cover less than "{FORMAT}"); regenerate it with certify check --certificate')
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CertificateFormatError(f'{p}: not a certificate of format "{FORMAT}"')
     return doc

@@ -30,14 +30,17 @@ from certify.prove.obligations import (
     case_start,
     case_successor,
     describe_case,
+    expected_readout,
     initial_expressions,
     invariant_expression,
     invariant_obligations,
     prologue_obligation,
+    readout_obligations,
     step_obligations,
 )
 from certify.rational import to_string
 from certify.rnn import io
+from certify.rnn.digest import content_sha256
 from certify.rnn.io import RnnFile
 from certify.verdict import Verdict
 
@@ -76,8 +79,9 @@ class _Context:
                              f"{self.net.input_dim} and {self.net.output_dim}")
         domain = f.input.domain
         self.obligations: dict[str, Obligation] = {}
+        self.domain = domain
         for ob in [*invariant_obligations(self.program), prologue_obligation(domain),
-                   *step_obligations(self.program, self.map, domain)]:
+                   *readout_obligations(self.map.t0, domain), *step_obligations(self.program, self.map, domain)]:
             self.obligations[ob.id] = ob
 
     # --- SMT -------------------------------------------------------------------------------------
@@ -121,6 +125,13 @@ class _Context:
         expected = initial_expressions(self.program, self.map)
         return self._compare(ob, run, list(zip(run.h, expected, strict=True)), "the prologue")
 
+    def readout(self, ob: Obligation) -> Result:
+        start = [pwl.constant(v) for v in self.net.h0]
+        run = affine.propagate(self.net, start, ob.box_dict(), ob.time)
+        y = run.outputs[-1][0] if ob.time else affine.readout(self.net, start)[0]
+        what = f"the readout at t={ob.time}"
+        return self._compare(ob, run, [(y, expected_readout(self.program, self.map, ob.time))], what)
+
     def step(self, ob: Obligation, lemmas: dict[tuple, str]) -> Result:
         memo: dict = {}
         start, _, _ = case_start(self.program, self.map, ob)
@@ -138,26 +149,30 @@ class _Context:
             evidence["lemmas"] = list(run.lemmas_used)
         residuals = affine.differences([a for a, _ in pairs], [b for _, b in pairs])
         if not residuals:
-            evidence["map"] = self._composed_map(run.h)
+            if ob.kind == "readout":
+                evidence["readout"] = pwl.show(pairs[0][0])
+            else:
+                evidence["map"] = self._composed_map(run.h)
             method = "affine" if affine.constant_map(run.h) else "symbolic"
             return Result(verdict=Verdict.PROVED, method=method, evidence=evidence, **base)
         text = smt.equality_query(ob.box_dict(), [r for _, r in residuals],
                                   comment=f"{ob.id}: is there a box point where the RNN and the TMNU differ?")
         res, ev = self._smt(ob, text)
         evidence.update(ev)
-        evidence["residual_positions"] = [self._position(i) for i, _ in residuals]
+        evidence["residual_positions"] = [self._position(i, ob) for i, _ in residuals]
         if res.status == "unsat":
             return Result(verdict=Verdict.PROVED, method="smt", evidence=evidence, **base)
         if res.status == "unknown":
             return Result(verdict=Verdict.UNKNOWN, method="smt", reason=res.reason, evidence=evidence, **base)
-        if ob.kind == "prologue":
-            w = witness.prologue_witness(self.net, self.map, self.program, res.model["x"])
+        if ob.kind in ("prologue", "readout"):
+            w = witness.prologue_witness(self.net, self.map, self.program, ob, res.model["x"], self.domain)
         else:
-            w = witness.step_witness(self.net, self.map, self.program, ob, res.model)
+            w = witness.step_witness(self.net, self.map, self.program, ob, res.model, self.domain)
         if w is None:
             return Result(verdict=Verdict.UNKNOWN, method="smt", evidence=evidence, **base,
-                          reason=f"{what}: the RNN and the TMNU differ at a point of the box that no valid "
-                                 "configuration reaches (stack values off the encoding set)")
+                          reason=f"{what}: the solver found a point of the box where the RNN and the TMNU differ, "
+                                 "but no valid configuration of the obligation's case replays it (stack values "
+                                 "off the encoding set)")
         evidence["witness"] = w.to_json(self.program)
         self._save_witness(ob, evidence)
         return Result(verdict=Verdict.REFUTED, method="smt", reason=f"{what}: {w.detail}", evidence=evidence, **base)
@@ -166,8 +181,8 @@ class _Context:
         """Write the witness file (when asked) and the `certify run` command that replays it."""
         weights = self.options.weights_name or self.f.source
         w = evidence["witness"]
-        if ob.kind == "prologue":
-            evidence["command"] = f"certify run {weights} --x {w['x']} --steps {self.map.t0 + self.map.c} --tmnu"
+        if ob.kind in ("prologue", "readout"):
+            evidence["command"] = f"certify run {weights} --x {w['x']} --steps {max(self.map.t0, 1)} --exact --tmnu"
             return
         if self.options.witness_dir is None:  # no folder to write to: the configuration goes inline
             inline = json.dumps({"x": w["x"], "config": w["config"]}, separators=(",", ":"))
@@ -179,7 +194,9 @@ class _Context:
         evidence["command"] = (f"certify run {weights} --start {self.options.witness_prefix}/{name} "
                                f"--steps {self.map.c}")
 
-    def _position(self, i: int) -> str:
+    def _position(self, i: int, ob: Obligation) -> str:
+        if ob.kind == "readout":
+            return f"readout at t={ob.time}"
         n = self.map.hidden_dim
         if i < n:
             return f"unit {i} ({self.map.units[i].label})"
@@ -219,6 +236,8 @@ def _timed(ctx: _Context, ob_id: str, lemmas: dict[tuple, str]) -> Result:
         r = ctx.invariant(ob)
     elif ob.kind == "prologue":
         r = ctx.prologue(ob)
+    elif ob.kind == "readout":
+        r = ctx.readout(ob)
     else:
         r = ctx.step(ob, lemmas)
     return replace(r, seconds=time.perf_counter() - t0)
@@ -245,7 +264,7 @@ def check(f: RnnFile, options: Options = Options(), progress: Callable[[Result],
         if progress:
             progress(r)
     name = options.weights_name or f.source
-    common = dict(weights_file=name, weights_sha256=f.network.sha256(), name=f.name, tools=tool_versions())
+    common = dict(weights_file=name, weights_sha256=content_sha256(f), name=f.name, tools=tool_versions())
     if f.simulation is None:
         return Certificate(results=tuple(results), simulation_checked=False, **common,
                            note="the file has no simulation block: only static claims were checked; "

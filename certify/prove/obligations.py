@@ -4,6 +4,10 @@ For a weight file whose ``simulation`` block says ``h_{t0 + c·n} = enc(config_n
 
 * ``prologue``: for every x in the input domain, the first t0 RNN steps from h0 give
   enc(config_0(x)).
+* ``readout[t=k]``, one per RNN step k = 0 … t0: for every x in the input domain, the readout y_k
+  is lo_out (the output register's declared lower bound: nothing is loaded yet) for k < t0, and the
+  output register of config_0(x) at k = t0. With the step obligations' readouts this covers y_t
+  for every t >= 0.
 * ``step[q|tops]``, one per control state q and combination of top symbols (empty included): for
   every stack value consistent with those tops, every register vector within the declared bounds
   and every input x, RNN^c(enc(config)) = enc(δ(config)), and the readout shows the old output
@@ -19,6 +23,8 @@ induction on steps these give the theorem for every input and every reachable co
 >>> c = compile_program(squaring())
 >>> [o.id for o in step_obligations(c.program, c.simulation)]
 ['step[load]', 'step[square]']
+>>> [o.id for o in readout_obligations(c.simulation.t0)]
+['readout[t=0]', 'readout[t=1]', 'readout[t=2]']
 >>> [o.id for o in invariant_obligations(c.program)][:3]
 ['invariant[load.acc.hi]', 'invariant[load.acc.lo]', 'invariant[load.t.hi]']
 """
@@ -42,13 +48,14 @@ class Obligation:
     """One finite, decidable claim with its domain box."""
 
     id: str
-    kind: str  # "prologue" | "step" | "invariant"
+    kind: str  # "prologue" | "readout" | "step" | "invariant"
     box: tuple[tuple[str, fmpq, fmpq], ...]
     state: str = ""
     tops: tuple[tuple[str, str | None], ...] = ()
     op: str = ""
     register: str = ""
     side: str = ""  # "lo" | "hi" for invariants
+    time: int = 0  # the RNN step t of a readout obligation
     transition: Transition | None = field(default=None, compare=False)
 
     def box_dict(self) -> dict[str, tuple[fmpq, fmpq]]:
@@ -62,6 +69,8 @@ class Obligation:
             d["tops"] = {k: v for k, v in self.tops}
         if self.kind == "invariant":
             d["op"], d["register"], d["side"] = self.op, self.register, self.side
+        if self.kind == "readout":
+            d["t"] = self.time
         return d
 
 
@@ -105,6 +114,11 @@ def step_obligations(p: Program, m: SimulationMap, domain: tuple[fmpq, fmpq] = (
 
 def prologue_obligation(domain: tuple[fmpq, fmpq] = (-Q1, Q1)) -> Obligation:
     return Obligation("prologue", "prologue", tuple(_input_box(domain)))
+
+
+def readout_obligations(t0: int, domain: tuple[fmpq, fmpq] = (-Q1, Q1)) -> list[Obligation]:
+    """One per RNN step t = 0 … t0: the readout the theorem asserts there."""
+    return [Obligation(f"readout[t={t}]", "readout", tuple(_input_box(domain)), time=t) for t in range(t0 + 1)]
 
 
 def used_ops(p: Program) -> list[NeuralOp]:
@@ -206,6 +220,14 @@ def initial_expressions(p: Program, m: SimulationMap) -> list[Lin]:
     stacks = {s.name: pwl.constant(m.stack_encoding(s.name).encode(s.initial)) for s in p.stacks}
     regs = {r.name: ({"x": Q1} if r.initial is None else pwl.constant(r.initial)) for r in p.registers}
     return encoded_state(p, m, p.start, stacks, regs)
+
+
+def expected_readout(p: Program, m: SimulationMap, t: int) -> Lin:
+    """What the theorem says y_t is for t <= t0: lo_out before t0, the output of config_0(x) at t0."""
+    if t < m.t0:
+        return pwl.constant(p.register(p.output_register).lo)
+    reg = p.register(p.output_register)
+    return {"x": Q1} if reg.initial is None else pwl.constant(reg.initial)
 
 
 def describe_case(ob: Obligation) -> str:

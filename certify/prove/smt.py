@@ -7,6 +7,13 @@ that was decided, and another solver (cvc5) can re-check it. Constants are exact
   ``unsat`` proves every residual is 0 on the box.
 * :func:`negativity_query` — is there a point of the box where ``e < 0``? ``unsat`` proves e >= 0.
 
+Identifiers come from a fixed safe alphabet, never from the weight file: the box's variable keys
+(``x``, ``r:<register>``, ``v:<stack>``) sorted in Python string order are ``v0, v1, …``, and
+the ReLU atoms, in the order :func:`certify.prove.pwl.atoms_in` lists them, are ``a0, a1, …``
+(the re-checker computes the same names independently). Names from the file appear only in
+``;`` comments, sanitized by :func:`sanitize`. Before z3 sees a text, :func:`solve` runs the
+allowlist guard :func:`certify.prove.smt_guard.check`.
+
 >>> from certify.rational import parse_number as q
 >>> from certify.prove import pwl
 >>> box = {"x": (q(-1), q(1))}
@@ -21,14 +28,15 @@ that was decided, and another solver (cvc5) can re-check it. Constants are exact
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import z3
 from flint import fmpq
 
-from certify.prove import pwl
-from certify.prove.pwl import ONE, Lin, Relu
+from certify.prove import pwl, smt_guard
+from certify.prove.pwl import ONE, Lin
 
 
 def num(v: fmpq) -> str:
@@ -38,18 +46,47 @@ def num(v: fmpq) -> str:
     return f"(- {text})" if v < 0 else text
 
 
-def sym(name: str) -> str:
-    return f"|{name}|"
+def variable_names(keys: Iterable[str]) -> dict[str, str]:
+    """The SMT-LIB name of each box variable: the keys in Python string order are ``v0, v1, …``.
+
+    Names from the weight file never reach the solver text (they may only appear in comments).
+
+    >>> variable_names(["x", "r:acc", "v:A"])
+    {'r:acc': 'v0', 'v:A': 'v1', 'x': 'v2'}
+    """
+    ordered = sorted(keys)
+    if len(set(ordered)) != len(ordered):
+        raise ValueError(f"duplicate box variables in {ordered[:10]}")
+    return {k: f"v{i}" for i, k in enumerate(ordered)}
 
 
-def _term(e: Mapping, names: Mapping[Relu, str]) -> str:
+_UNSAFE = re.compile(r"[^A-Za-z0-9 _.,:=+*/<>()\[\]-]")
+COMMENT_WIDTH = 200
+
+
+def sanitize(text: str) -> str:
+    """One comment line: every character outside a safe printable-ASCII set (line breaks of any
+    kind included) becomes ``?``; long lines are cut.
+
+    >>> sanitize("acc|) (assert false)\\r\\u2028;\\xe9")
+    'acc?) (assert false)????'
+    """
+    out = _UNSAFE.sub("?", text)
+    return out if len(out) <= COMMENT_WIDTH else out[:COMMENT_WIDTH - 3] + "..."
+
+
+def _comments(text: str) -> list[str]:
+    return [f"; {sanitize(line)}" for line in text.splitlines()]
+
+
+def _term(e: Mapping, names: Mapping[object, str]) -> str:
     parts = []
     for k in pwl.keys_sorted(e):
         v = e[k]
         if k == ONE:
             parts.append(num(v))
             continue
-        atom = sym(k) if isinstance(k, str) else names[k]
+        atom = names[k]
         parts.append(atom if v == 1 else f"(* {num(v)} {atom})")
     if not parts:
         return "0.0"
@@ -57,20 +94,23 @@ def _term(e: Mapping, names: Mapping[Relu, str]) -> str:
 
 
 def _preamble(box: Mapping[str, tuple[fmpq, fmpq]], exprs: Sequence[Mapping], comment: str) -> tuple[list[str], dict]:
-    lines = [f"; {line}" for line in comment.splitlines()] if comment else []
+    variables = variable_names(box)
+    lines = _comments(comment)
+    lines += _comments("variables: " + ", ".join(f"{n} = {k}" for k, n in variables.items()))
     lines += ["(set-logic QF_LRA)", "(set-option :produce-models true)"]
-    for name in sorted(box):
-        lines.append(f"(declare-fun {sym(name)} () Real)")
-    for name, (lo, hi) in sorted(box.items()):
+    for name in variables.values():
+        lines.append(f"(declare-fun {name} () Real)")
+    for key, name in variables.items():
+        lo, hi = box[key]
         if lo == hi:
-            lines.append(f"(assert (= {sym(name)} {num(lo)}))")
+            lines.append(f"(assert (= {name} {num(lo)}))")
         else:
-            lines.append(f"(assert (and (<= {num(lo)} {sym(name)}) (<= {sym(name)} {num(hi)})))")
-    names: dict[Relu, str] = {}
+            lines.append(f"(assert (and (<= {num(lo)} {name}) (<= {name} {num(hi)})))")
+    names: dict[object, str] = dict(variables)
     for i, a in enumerate(pwl.atoms_in(exprs)):
         arg = _term(a.as_lin(), names)
-        names[a] = f"relu{i}"
-        lines.append(f"(define-fun relu{i} () Real (ite (> {arg} 0.0) {arg} 0.0))")
+        names[a] = f"a{i}"
+        lines.append(f"(define-fun a{i} () Real (ite (> {arg} 0.0) {arg} 0.0))")
     return lines, names
 
 
@@ -108,7 +148,17 @@ def _rational(v: z3.ExprRef) -> fmpq:
 
 def solve(text: str, timeout: float, variables: Sequence[str] = ("x",)) -> SmtResult:
     """Decide an SMT-LIB2 query with z3 within ``timeout`` seconds (never guesses); on ``sat`` the
-    model gives exact rational values of ``variables``."""
+    model gives exact rational values of ``variables`` (the box's keys; the text names them
+    ``v0, v1, …`` by :func:`variable_names`).
+
+    The text passes :func:`certify.prove.smt_guard.check` first: z3 never sees anything else. Our
+    own queries always pass, so a refusal is a bug and raises :class:`~certify.prove.smt_guard.SmtGuardError`.
+    """
+    script = smt_guard.check(text)
+    names = variable_names(variables)
+    if sorted(script.declared) != sorted(names.values()):
+        raise smt_guard.SmtGuardError(f"the query declares {list(script.declared)[:10]}, not the variables "
+                                      f"{sorted(names.values())[:10]} of {len(names)} box keys")
     ctx = z3.Context()
     s = z3.Solver(ctx=ctx)
     s.set("timeout", max(1, int(timeout * 1000)))
@@ -118,7 +168,7 @@ def solve(text: str, timeout: float, variables: Sequence[str] = ("x",)) -> SmtRe
         return SmtResult("unsat")
     if r == z3.sat:
         m = s.model()
-        model = {v: _rational(m.eval(z3.Real(v, ctx), model_completion=True)) for v in variables}
+        model = {k: _rational(m.eval(z3.Real(n, ctx), model_completion=True)) for k, n in names.items()}
         return SmtResult("sat", model=model)
     return SmtResult("unknown", reason=f"z3: {s.reason_unknown()}")
 

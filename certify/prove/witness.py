@@ -16,9 +16,10 @@ from flint import fmpq
 
 from certify.compiler.layout import SimulationMap, StackEncoding
 from certify.prove.obligations import Obligation, register_var, stack_var
+from certify.prove.replay import short, side_by_side, step_difference
 from certify.rational import ONE, ZERO, to_string
 from certify.rnn.network import Network
-from certify.tmnu.interpret import Interpreter, initial_config, output
+from certify.tmnu.interpret import initial_config
 from certify.tmnu.program import EMPTY, Config, Program
 
 #: Longest snapped stack tail tried when turning a stack value into a content.
@@ -101,34 +102,43 @@ def _snaps(enc: StackEncoding, top: str, value: fmpq) -> Iterator[tuple[str, ...
         w = min(max(v - best[1], ZERO), ONE)
 
 
-def _differs(net: Network, smap: SimulationMap, program: Program, config: Config, x: fmpq) -> str | None:
-    """Replay one TMNU step from ``config`` on both sides; describe the first difference."""
-    h = smap.encode(program, config)
-    old = output(program, config)
-    for j in range(1, smap.c + 1):
-        h = net.step(h, [x])
-        y = net.output(h)[0]
-        if j < smap.c and y != old:
-            return f"after RNN step {j} of the TMNU step the readout is {y}, expected the old output {old}"
-    nxt = Interpreter(program).step(config)
-    want = smap.encode(program, nxt)
-    for i, (a, b) in enumerate(zip(h, want, strict=True)):
-        if a != b:
-            return (f"after {smap.c} RNN steps unit {i} ({smap.units[i].label}) is {_short(a)}, "
-                    f"but enc(δ(config)) has {_short(b)}")
-    if net.output(h)[0] != output(program, nxt):
-        return f"the readout after the step is {net.output(h)[0]}, expected {output(program, nxt)}"
+def outside(program: Program, ob: Obligation, x: fmpq, config: Config | None,
+            domain: tuple[fmpq, fmpq]) -> str | None:
+    """Why ``(x, config)`` is not a point of the obligation's domain, or None when it is: x in the input
+    domain; for a step, a valid configuration of the obligation's case (its state, its tops, every stack
+    symbol in its alphabet, every register within its declared bounds).
+
+    >>> from certify.constructions.examples import squaring
+    >>> from certify.rational import parse_number as q
+    >>> p = squaring()
+    >>> ob = Obligation("step[square]", "step", (), state="square")
+    >>> c = read_config(p, {"state": "square", "registers": {"x": "1/2", "acc": 0, "t": 0, "d": 0, "s": 1}}, "w")
+    >>> outside(p, ob, q(0), c, (q(-1), q(1))) is None, outside(p, ob, q(2), c, (q(-1), q(1)))
+    (True, 'x=2 is outside the input domain [-1, 1]')
+    """
+    if not domain[0] <= x <= domain[1]:
+        return f"x={x} is outside the input domain [{domain[0]}, {domain[1]}]"
+    if config is None:
+        return None
+    if ob.kind == "step" and config.state != ob.state:
+        return f"the configuration is in state {config.state!r}, not the obligation's {ob.state!r}"
+    tops = dict(ob.tops)
+    for s, content in zip(program.stacks, config.stacks, strict=True):
+        bad = [c for c in content if c not in s.alphabet]
+        if bad:
+            return f"stack {s.name!r} holds {bad[0]!r}, not in its alphabet"
+        if ob.kind == "step" and (content[0] if content else EMPTY) != tops.get(s.name, EMPTY):
+            return f"stack {s.name!r} does not have the obligation's top"
+    for r, v in zip(program.registers, config.registers, strict=True):
+        if not r.lo <= v <= r.hi:
+            return f"register {r.name}={v} is outside its bounds [{r.lo}, {r.hi}]"
     return None
 
 
-def _short(v: fmpq) -> str:
-    s = str(v)
-    return s if len(s) < 40 else f"≈{float(v):.12g}"
-
-
 def step_witness(net: Network, smap: SimulationMap, program: Program, ob: Obligation,
-                 model: Mapping[str, fmpq]) -> Witness | None:
-    """Turn a model of a failed step obligation into a replayed witness, or None if none replays."""
+                 model: Mapping[str, fmpq], domain: tuple[fmpq, fmpq]) -> Witness | None:
+    """Turn a model of a failed step obligation into a replayed witness, or None if none replays (or the
+    model lies outside the obligation's case)."""
     x = model.get("x", ZERO)
     regs = tuple(model[register_var(r.name)] for r in program.registers)
     tops = dict(ob.tops)
@@ -142,28 +152,30 @@ def step_witness(net: Network, smap: SimulationMap, program: Program, ob: Obliga
     for depth in range(MAX_SNAP + 1):
         stacks = tuple(c[min(depth, len(c) - 1)] for c in choices)
         config = Config(ob.state, stacks, regs)
-        why = _differs(net, smap, program, config, x)
+        if outside(program, ob, x, config, domain) is not None:
+            return None
+        why = step_difference(net, smap, program, config, x)
         if why is not None:
             return Witness("step", x, config, why)
     return None
 
 
-def prologue_witness(net: Network, smap: SimulationMap, program: Program, x: fmpq) -> Witness | None:
-    h = list(net.h0)
-    for _ in range(smap.t0):
-        h = net.step(h, [x])
-    want = smap.encode(program, initial_config(program, x))
-    for i, (a, b) in enumerate(zip(h, want, strict=True)):
-        if a != b:
-            return Witness("prologue", x, initial_config(program, x),
-                           f"after the {smap.t0}-step prologue unit {i} ({smap.units[i].label}) is {_short(a)}, "
-                           f"but enc(config_0) has {_short(b)}")
-    return None
+def prologue_witness(net: Network, smap: SimulationMap, program: Program, ob: Obligation, x: fmpq,
+                     domain: tuple[fmpq, fmpq]) -> Witness | None:
+    """A witness for the prologue (h[t0] is not enc(config_0(x))) or for ``readout[t=k]`` (y_k is not what
+    the theorem says), replayed exactly from h0; None unless x lies in the input domain and it replays."""
+    if outside(program, ob, x, None, domain) is not None:
+        return None
+    rows = list(side_by_side(net, smap, program, x, smap.t0))
+    why = rows[ob.time].readout if ob.kind == "readout" else rows[smap.t0].encoding
+    return None if why is None else Witness(ob.kind, x, initial_config(program, x), why)
 
 
 def invariant_witness(program: Program, ob: Obligation, model: Mapping[str, fmpq]) -> Witness | None:
     """Replay the op on the model's registers; a witness if the result leaves the declared bounds."""
     regs = {r.name: model[register_var(r.name)] for r in program.registers}
+    if any(not r.lo <= regs[r.name] <= r.hi for r in program.registers):
+        return None  # not a point of the declared register box
     new = program.op(ob.op).apply(regs)[ob.register]
     reg = program.register(ob.register)
     if reg.lo <= new <= reg.hi:
@@ -174,5 +186,5 @@ def invariant_witness(program: Program, ob: Obligation, model: Mapping[str, fmpq
     stacks = tuple(() if reads.get(s.name) is None else (reads[s.name],) for s in program.stacks)
     config = Config(t.state, stacks, tuple(regs[r.name] for r in program.registers))
     return Witness("invariant", ZERO, config,
-                   f"op {ob.op!r} maps these registers to {ob.register}={_short(new)}, outside its declared "
+                   f"op {ob.op!r} maps these registers to {ob.register}={short(new)}, outside its declared "
                    f"bounds [{reg.lo}, {reg.hi}]", registers=regs)

@@ -44,10 +44,11 @@ from certify.report.model import (
 )
 from certify.report.samples import run_samples
 from certify.report.words import headline, rate_sentence, replay_command
+from certify.rnn.digest import content_sha256
 from certify.rnn.io import RnnFile
 from certify.verdict import Verdict, combine
 
-KIND_ORDER = ("static", "invariant", "prologue", "step")
+KIND_ORDER = ("static", "invariant", "prologue", "readout", "step")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certific
     """Collect a report. ``cert`` is certificate JSON (``Certificate.to_json()`` or a read file);
     ``timings`` the matching ``*.timings.json`` document, or None to leave times out; ``name`` the
     report's title (default: the certificate's name, i.e. the program's)."""
-    sha = f.network.sha256()
+    sha = content_sha256(f)
     got = _field(cert, "weights", dict).get("sha256")
     if got != sha:
         raise InputError(f"the certificate{f' {certificate_ref}' if certificate_ref else ''} is for weights with "
@@ -169,6 +170,8 @@ def _case(r: dict[str, Any], f: RnnFile) -> str:
         return f"op {d['op']} keeps register {d['register']} {side} bound"
     if r["kind"] == "prologue":
         return f"the first {f.simulation.map.t0 if f.simulation else '?'} steps load config₀(x)"
+    if r["kind"] == "readout" and "t" in d:
+        return f"the readout y_{d['t']} is what the theorem says"
     if r["kind"] == "step" and "state" in d:
         tops = ", ".join(f"{k}={v}" for k, v in d.get("tops", {}).items())
         return f"state {d['state']}" + (f", tops {tops}" if tops else "")

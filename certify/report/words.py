@@ -92,13 +92,13 @@ def replay_command(kind: str, weights: str, witness: dict, witness_file: str, c:
 
     >>> replay_command("step", "F.rnn.json", {"x": "1/3", "config": {}}, "witness.json", 4, 2, None)
     'certify run F.rnn.json --x 1/3 --start witness.json --steps 4 --tmnu'
-    >>> replay_command("prologue", "F.rnn.json", {"x": "-1"}, "witness.json", 4, 2, None)
-    'certify run F.rnn.json --x -1 --steps 6 --tmnu'
+    >>> replay_command("readout", "F.rnn.json", {"x": "-1"}, "witness.json", 4, 2, None)
+    'certify run F.rnn.json --x -1 --steps 2 --exact --tmnu'
     >>> replay_command("invariant", "F.rnn.json", {"x": "0", "registers": {}}, "w.json", 4, 2, "cert.json")
     'certify recheck cert.json'
     """
-    if kind == "prologue":
-        return f"certify run {weights} --x {witness['x']} --steps {t0 + c} --tmnu"
+    if kind in ("prologue", "readout"):
+        return f"certify run {weights} --x {witness['x']} --steps {max(t0, 1)} --exact --tmnu"
     if kind == "step" and "config" in witness:
         return f"certify run {weights} --x {witness['x']} --start {witness_file} --steps {c} --tmnu"
     if certificate:

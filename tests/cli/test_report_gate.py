@@ -24,7 +24,7 @@ def test_report_html_md_json(run_cli, tmp_path: Path) -> None:
     assert run_cli("check", w, "--certificate", c)[0] == 0  # writes certificate.timings.json beside it
     code, out, _ = run_cli("report", w, "--certificate", c, "-o", str(tmp_path / "sq.html"), "--max-steps", "40",
                            "--no-rates")
-    assert code == 0 and _last(out) == "RESULT: PROVED squaring: 16 proved, 0 refuted, 0 unknown"
+    assert code == 0 and _last(out) == "RESULT: PROVED squaring: 19 proved, 0 refuted, 0 unknown"
     page = (tmp_path / "sq.html").read_text()
     assert "Every step of this network simulates its TMNU exactly" in page and page.count("<svg") == 3
     assert ">time<" in page and " ms</td>" in page
@@ -52,7 +52,7 @@ def test_report_runs_the_check_and_shows_the_replay_command(run_cli, tmp_path: P
     assert witness["config"]["state"] == "loop"
     code, out, _ = run_cli("run", "bug.rnn.json", "--x", witness["x"], "--start", "out/bug.witness1.json", "--steps",
                            "4", "--tmnu")  # the replay command shown in the report
-    assert "the witness replays" in out and "NO: unit" in out
+    assert code == 10 and "the witness replays" in out and "after 4 RNN steps unit" in out
 
 
 @pytest.mark.parametrize("args, message", [

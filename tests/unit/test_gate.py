@@ -63,7 +63,7 @@ def _plant(root: Path) -> None:
 def test_the_committed_constructions_pass(repo: Path) -> None:
     r = _gate(repo)
     assert r.verdict is Verdict.PROVED and r.exit_code == 0
-    assert r.result_line() == f"RESULT: PROVED gate: {len(NAMES)} constructions, {7 * len(NAMES)} checks passed"
+    assert r.result_line() == f"RESULT: PROVED gate: {len(NAMES)} constructions, {8 * len(NAMES)} checks passed"
     assert "no bound regressed" in _check(r, "squaring", "regression").message
     root = ET.fromstring(to_junit(r))
     assert root.get("failures") == "0" and len(root.findall("testsuite")) == len(NAMES)

@@ -143,7 +143,7 @@ def test_renderers_and_plots_are_deterministic_and_offline() -> None:
 
 def test_from_json_rejects_other_formats() -> None:
     with pytest.raises(InputError, match="certify.report/1"):
-        Report.from_json({"format": "certify.certificate/1"})
+        Report.from_json({"format": "certify.certificate/2"})
     with pytest.raises(InputError, match="malformed report"):
         Report.from_json({"format": "certify.report/1", "name": "x"})
 
