@@ -5,7 +5,9 @@ Commands live one per module in this package and register themselves on :data:`c
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,6 +18,30 @@ from rich.console import Console
 from certify import __version__
 from certify.errors import InputError
 from certify.rational import ENV, Limits, decimal, limits_from_env, limits_scope, parse_limit_assignments
+
+_DECIMAL = re.compile(r"[+-]?[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?")
+
+
+class IntRange(click.IntRange):
+    """click's IntRange, ASCII digits only (``int()`` would read ``١٠`` as 10)."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and not (value.isascii() and value.strip().lstrip("+-").isdigit()):
+            self.fail(f"{value!r} is not an integer (ASCII digits only)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class FloatRange(click.FloatRange):
+    """click's FloatRange, ASCII and finite only (``float()`` reads ``١`` and ``nan``)."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and not (value.isascii() and _DECIMAL.fullmatch(value.strip())):
+            self.fail(f"{value!r} is not a finite decimal number", param, ctx)
+        out = super().convert(value, param, ctx)
+        if not math.isfinite(out):
+            self.fail(f"{value!r} is not a finite decimal number", param, ctx)
+        return out
+
 
 console = Console(highlight=False, markup=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, markup=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from certify.cli.app import cli, console
+from certify.cli.app import FloatRange, IntRange, cli, console
 from certify.rational import parse_number
 from certify.rnn.digest import content_sha256
 
@@ -22,12 +22,12 @@ def build_group() -> None:
               '"where(x < 0, -x, x**2)". Must be continuous on [-1, 1] with sup|f| < 7.')
 @click.option("--target-error", "target_text", default=None,
               help="Certified sup error to reach at the last round (exact: 1e-3, 1/1000). Default 1e-3.")
-@click.option("--rounds", type=click.IntRange(1, 60), default=None,
+@click.option("--rounds", type=IntRange(1, 60), default=None,
               help="Number of rounds (degrees 2, 4, 8, ...); with --target-error: rounds whose errors fall "
                    "geometrically to the target.")
-@click.option("--ratio", type=click.FloatRange(0.01, 0.9), default=0.25, show_default=True,
+@click.option("--ratio", type=FloatRange(0.01, 0.9), default=0.25, show_default=True,
               help="With --target-error alone: each round's estimated error is at most this times the last.")
-@click.option("--max-steps", type=click.IntRange(100, 10**8), default=10**6, show_default=True,
+@click.option("--max-steps", type=IntRange(100, 10**8), default=10**6, show_default=True,
               help="Most RNN steps the stream may need.")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
               help="Weight file to write (certify.rnn/1 JSON).")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from certify.cli.app import cli, console, err_console
+from certify.cli.app import FloatRange, IntRange, cli, console, err_console
 from certify.verdict import Verdict
 
 _STYLE = {Verdict.PROVED: "PROVED", Verdict.REFUTED: "REFUTED", Verdict.UNKNOWN: "UNKNOWN"}
@@ -17,9 +17,9 @@ _STYLE = {Verdict.PROVED: "PROVED", Verdict.REFUTED: "REFUTED", Verdict.UNKNOWN:
 
 @cli.command("check")
 @click.argument("weights", type=click.Path(dir_okay=False))
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+@click.option("--timeout", type=FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Seconds per SMT query; a query that runs out gives UNKNOWN, never PROVED.")
-@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+@click.option("--jobs", type=IntRange(1, 256), default=1, show_default=True,
               help="Worker processes for the obligations.")
 @click.option("--certificate", "cert_path", type=click.Path(dir_okay=False),
               help="Write the certificate here (JSON), with its SMT-LIB files in smt/ and timings beside it.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from certify.cli.app import cli, console, err_console
+from certify.cli.app import IntRange, cli, console, err_console
 
 
 @cli.command("gate")
@@ -16,7 +16,7 @@ from certify.cli.app import cli, console, err_console
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="pyproject.toml (its [tool.certify] table) or certify.toml. Default: the nearest certify.toml, "
                    "or pyproject.toml with [tool.certify], from the current folder up.")
-@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+@click.option("--jobs", type=IntRange(1, 256), default=None,
               help="Constructions checked in parallel (worker processes). Default: the configuration's jobs.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False),
               help="Also write JUnit XML here: one test suite per construction, one test case per check group, "

@@ -5,18 +5,18 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from certify.cli.app import cli, console
+from certify.cli.app import IntRange, cli, console
 from certify.rational import parse_number
 from certify.rnn.digest import content_sha256
 
 
 @cli.command("precision")
 @click.argument("weights", type=click.Path(dir_okay=False))
-@click.option("--steps", type=click.IntRange(1, 10**7), required=True, help="Runtime T (RNN steps).")
+@click.option("--steps", type=IntRange(1, 10**7), required=True, help="Runtime T (RNN steps).")
 @click.option("--eps", "eps_text", default=None,
               help="Tolerance for the x-dependent output (exact, e.g. 1e-6 or 1/1024). Without it, only "
                    "the deviation bounds are shown.")
-@click.option("--x-grid", type=click.IntRange(1, 100_000), default=17, show_default=True,
+@click.option("--x-grid", type=IntRange(1, 100_000), default=17, show_default=True,
               help="Inputs (evenly spaced points of the input domain) on which the deviation is bounded.")
 def precision_cmd(weights: str, steps: int, eps_text: str | None, x_grid: int) -> int:
     """Certify the precision a floating-point export of WEIGHTS needs up to STEPS.

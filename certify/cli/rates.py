@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from certify.cli.app import cli, console
+from certify.cli.app import IntRange, cli, console
 from certify.verdict import Verdict
 
 
@@ -19,13 +19,13 @@ from certify.verdict import Verdict
 @click.option("--no-plot", is_flag=True, help="Do not write a plot.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the report as JSON (certify.rates/1) to this file.")
-@click.option("--samples", type=click.IntRange(0, 10**6), default=2001, show_default=True,
+@click.option("--samples", type=IntRange(0, 10**6), default=2001, show_default=True,
               help="x grid for the sampled (measured, float64) error shown beside the certified one.")
-@click.option("--lanes", type=click.IntRange(1, 2**20), default=256, show_default=True,
+@click.option("--lanes", type=IntRange(1, 2**20), default=256, show_default=True,
               help="Enclosure method: x-lanes of the first pass (a power of 2).")
-@click.option("--max-lanes", type=click.IntRange(1, 2**24), default=2**14, show_default=True,
+@click.option("--max-lanes", type=IntRange(1, 2**24), default=2**14, show_default=True,
               help="Enclosure method: most lanes per row before a claim is left UNKNOWN.")
-@click.option("--horizon", type=click.IntRange(1, 10**8), default=None,
+@click.option("--horizon", type=IntRange(1, 10**8), default=None,
               help="Enclosure method: certify rows up to this RNN step (default: the last claimed T).")
 def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str | None, samples: int, lanes: int,
               max_lanes: int, horizon: int | None) -> int:

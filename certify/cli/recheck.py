@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from certify.cli.app import cli, console
+from certify.cli.app import FloatRange, cli, console
 from certify.errors import InputError
 
 _EXIT = {"PROVED": 0, "REFUTED": 10, "UNKNOWN": 20}
@@ -12,7 +12,7 @@ _EXIT = {"PROVED": 0, "REFUTED": 10, "UNKNOWN": 20}
 
 @cli.command("recheck")
 @click.argument("certificates", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+@click.option("--timeout", type=FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               help="Seconds per SMT query for z3 and cvc5.")
 @click.option("--weights", "weights", type=click.Path(dir_okay=False), default=None,
               help="The weight file to re-check against (default: the file the certificate names, relative to "

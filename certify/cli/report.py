@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from certify.cli.app import cli, console, err_console
+from certify.cli.app import FloatRange, IntRange, cli, console, err_console
 
 
 @cli.command("report")
@@ -22,16 +22,16 @@ from certify.cli.app import cli, console, err_console
                    "confirm it (else exit 1). Its *.timings.json, when present, gives the obligation times.")
 @click.option("--no-timings", is_flag=True, help="Leave obligation times out (reports that are reproducible byte "
                                                  "for byte).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+@click.option("--timeout", type=FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Without --certificate: seconds per SMT query of the check (a timeout gives UNKNOWN).")
-@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+@click.option("--jobs", type=IntRange(1, 256), default=1, show_default=True,
               help="Without --certificate: worker processes for the check.")
-@click.option("--samples", type=click.IntRange(1, 64), default=7, show_default=True,
+@click.option("--samples", type=IntRange(1, 64), default=7, show_default=True,
               help="Constant inputs x rolled out exactly for the trajectory plot and the measured errors.")
 @click.option("--no-rates", is_flag=True,
               help="Skip the certified error-versus-runtime table (certify rates), which can take a while; the "
                    "claimed bound and the measured errors are still shown.")
-@click.option("--max-steps", type=click.IntRange(1, 10**7), default=2000, show_default=True,
+@click.option("--max-steps", type=IntRange(1, 10**7), default=2000, show_default=True,
               help="Longest exact rollout for the trajectory and the measured errors (claimed runtimes beyond it "
                    "are not sampled; the report says so).")
 def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | None, no_timings: bool, timeout: float,
@@ -112,9 +112,9 @@ def _confirmed(f, cert: dict, weights: str, cert_path: str) -> None:
 def _timings(path: Path) -> dict | None:
     """The ``*.timings.json`` beside a certificate: ``{"seconds": {id: number}}``; anything else is bad input."""
     from certify.errors import InputError
-    from certify.jsonio import loads
+    from certify.jsonio import read
 
-    doc = loads(path.read_bytes(), str(path))
+    doc = read(path, "timings file")
     secs = doc.get("seconds") if isinstance(doc, dict) else None
     if not isinstance(secs, dict) or not all(isinstance(v, (int, float, str)) for v in secs.values()):
         raise InputError(f'{path}: expected {{"seconds": {{obligation: seconds}}}}')

@@ -8,7 +8,7 @@ import click
 from flint import fmpq
 from rich.table import Table
 
-from certify.cli.app import cli, console, progress, sci, show
+from certify.cli.app import IntRange, cli, console, progress, sci, show
 from certify.errors import InputError
 from certify.rational import decimal, parse_number
 
@@ -18,23 +18,23 @@ BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
 @cli.command("run")
 @click.argument("weights", type=click.Path(dir_okay=False))
 @click.option("--x", "x_text", default=None, help="One input x (exact: 1/3, 0.25, -1e-3). Default 0.")
-@click.option("--x-grid", type=int, default=None,
+@click.option("--x-grid", type=IntRange(), default=None,
               help="Run a batch of N inputs: N evenly spaced points of the input domain (one lane each).")
 @click.option("--x-intervals", is_flag=True,
               help="With --x-grid: N subintervals covering the domain instead of points; enclosures are "
                    "affine in x (c + g·(x - x_mid) ± r) on the float64 backends.")
-@click.option("--steps", type=click.IntRange(1, 10**8), default=1000, show_default=True, help="RNN steps T.")
+@click.option("--steps", type=IntRange(1, 10**8), default=1000, show_default=True, help="RNN steps T.")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None,
               help="exact: rationals (python-flint), the reference; numpy / cupy / array_api_strict: rigorous "
                    "float64 ball enclosures (CuPy needs a GPU and `pip install certify[gpu]`); arb: "
                    "python-flint balls at --prec bits. Default: exact for one --x, numpy with --x-grid.")
 @click.option("--exact", "exact_flag", is_flag=True, help="Same as --backend exact.")
-@click.option("--prec", type=int, default=128, show_default=True, help="Bits of precision for --backend arb.")
+@click.option("--prec", type=IntRange(), default=128, show_default=True, help="Bits of precision for --backend arb.")
 @click.option("--no-split", is_flag=True,
               help="Do not run the x-independent units exactly (lane splitting); every unit in the float lanes.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Write the enclosures (times, exact x bounds, mid, rad[, gen], finite) to this .npz file.")
-@click.option("--samples", type=click.IntRange(1, 10**6), default=12, show_default=True,
+@click.option("--samples", type=IntRange(1, 10**6), default=12, show_default=True,
               help="How many evenly spaced steps to print (the last step is always printed).")
 @click.option("--tmnu", is_flag=True,
               help="Exact runs: run the TMNU interpreter alongside and compare everything the simulation theorem "
@@ -264,6 +264,7 @@ def _theorem_run(f, x: fmpq, steps: int, samples: int, tick) -> tuple[list, dict
 def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
     """Run c RNN steps at a time from an encoded configuration and compare everything with the interpreter."""
     from certify.jsonio import loads
+    from certify.jsonio import read as read_json
     from certify.prove.replay import side_by_side
     from certify.prove.witness import read_config
 
@@ -276,7 +277,7 @@ def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
         path = Path(start_path)
         if not path.is_file():
             raise InputError(f"--start {start_path}: no such file")
-        doc = loads(path.read_bytes(), start_path)
+        doc = read_json(path, "--start file")
     config = read_config(prog, doc.get("config", doc) if isinstance(doc, dict) else doc, start_path)
     x_given = x_text if x_text is not None else (doc.get("x", "0") if isinstance(doc, dict) else "0")
     x = parse_number(x_given, where="--x")

@@ -13,7 +13,8 @@ from typing import Any
 
 from certify import __version__
 from certify.errors import CertificateFormatError
-from certify.jsonio import dumps, loads
+from certify.jsonio import dumps
+from certify.jsonio import read as read_json
 from certify.verdict import Verdict, combine
 
 FORMAT = "certify.certificate/2"
@@ -121,7 +122,7 @@ def read(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.exists():
         raise CertificateFormatError(f"{p}: no such certificate")
-    doc = loads(p.read_bytes(), str(p))
+    doc = read_json(p, "certificate")
     if isinstance(doc, dict) and doc.get("format") in OLD_FORMATS:
         raise CertificateFormatError(f'{p}: format "{doc["format"]}" is no longer accepted (its theorem and hash '
                                      f'cover less than "{FORMAT}"); regenerate it with certify check --certificate')

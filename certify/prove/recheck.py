@@ -19,9 +19,7 @@ import contextlib
 import hashlib
 import itertools
 import json
-import os
 import re
-import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,7 +39,6 @@ MAX_DIM = 1_000_000
 MAX_ITEMS = 100_000
 MAX_CASES = 200_000
 MAX_TIMING = 64
-_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
 
 
 class RecheckError(Exception):
@@ -65,27 +62,11 @@ def _num(v: Any, where: str = "a number") -> Fraction:
 
 
 def _read_bytes(path: Path, what: str) -> bytes:
-    """A regular file's bytes, at most the number parser's file-size limit (no devices, FIFOs, folders)."""
-    limit = _max_file_bytes()
+    """A regular file's bytes within the file-size limit (no devices, FIFOs, folders): the number parser's reader."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as err:
-        raise RecheckError(f"{what} {path}: {err.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise RecheckError(f"{what} {path}: not a regular file")
-        if st.st_size > limit:
-            raise RecheckError(f"{what} {path}: {st.st_size} bytes, more than the limit {limit}")
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise RecheckError(f"{what} {path}: more than the limit of {limit} bytes")
-    return data
-
-
-def _max_file_bytes() -> int:
-    limits = getattr(rational, "current_limits", None)
-    return int(limits().max_file_bytes) if limits is not None else 512 * 1024 * 1024
+        return rational.read_untrusted(path, what)
+    except ValueError as err:
+        raise RecheckError(str(err)) from None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -135,11 +116,12 @@ def _str(v: Any, where: str) -> str:
     return v
 
 
-def _name(v: Any, where: str) -> str:
-    s = _str(v, where)
-    if not _NAME.fullmatch(s):
-        raise RecheckError(f"{where}={s[:40]!r}: a name is 1 to 256 printable characters")
-    return s
+def _name(v: Any, where: str, grammar: re.Pattern[str] = rational.NAME) -> str:
+    """A name of the identifier grammar (the number parser's, which every reader of certify applies)."""
+    try:
+        return rational.check_name(_str(v, where), where, grammar)
+    except ValueError as err:
+        raise RecheckError(str(err)) from None
 
 
 def _int(v: Any, where: str, lo: int, hi: int) -> int:
@@ -659,7 +641,8 @@ def _program(doc: Any, domain: tuple[Fraction, Fraction]) -> dict:
     stacks = []
     for i, s in enumerate(_list(p.get("stacks", []), "program.stacks")):
         s = _obj(s, f"program.stacks[{i}]")
-        alphabet = [_name(a, f"program.stacks[{i}].alphabet") for a in _list(_key(s, "alphabet", "stack"), "alphabet")]
+        alphabet = [_name(a, f"program.stacks[{i}].alphabet", rational.SYMBOL)
+                    for a in _list(_key(s, "alphabet", "stack"), "alphabet")]
         init = s.get("initial", [])
         content = list(init) if isinstance(init, str) and not isinstance(init, _Num) else \
             [_str(c, f"program.stacks[{i}].initial") for c in _list(init, f"program.stacks[{i}].initial", 10**8)]
@@ -1296,7 +1279,8 @@ def _recheck(cp: Path, timeout: float, wpath: Path | None) -> Report:
     rep = Report(str(cp), _str(_key(cert, "verdict", "certificate"), "verdict"))
     wref = _obj(_key(cert, "weights", "certificate"), "weights")
     wpath = wpath or _relative(cp.parent, _key(wref, "file", "weights"), "weights.file", parent_ok=True)
-    f = File.load(_load_json(wpath, "weight file"))
+    with rational.number_budget(str(wpath)):  # the per-file bound on the bits of all numbers together
+        f = File.load(_load_json(wpath, "weight file"))
     sha = f.content_sha256()
     if sha != wref.get("sha256"):
         rep.problems.append(f"stale: {wpath} has content sha256 {sha[:16]}…, the certificate is for "
