@@ -116,8 +116,8 @@ def cases(tmp: Path) -> list[tuple[str, Callable[[], tuple[str, ...]]]]:
 def scaling() -> None:
     from flint import fmpq
 
-    from certify.compiler.layout import StackEncoding
     from certify.rational import ZERO
+    from certify.spec.simulation import StackEncoding
     from certify.tmnu.validate import _duplicates
 
     enc = StackEncoding("S", 0, 22, tuple((s, 2 * i + 1) for i, s in enumerate("bptfc0+-hdr")))

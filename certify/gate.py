@@ -39,8 +39,8 @@ from certify.config import INT_THRESHOLDS, GateConfig, Target
 from certify.errors import InputError
 from certify.prove import certificate as certmod
 from certify.rational import parse_number, to_string
-from certify.rnn import io
-from certify.rnn.digest import content_sha256
+from certify.spec import io
+from certify.spec.digest import content_sha256
 from certify.verdict import Verdict, combine
 
 GROUPS = ("simulation", "static", "invariant", "prologue", "readout", "step", "certificate", "thresholds", "regression")

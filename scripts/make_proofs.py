@@ -1,7 +1,7 @@
 """Regenerate proofs/<name>/ for every bundled construction: weight file, certificate, SMT-LIB files,
 and its proof report reports/<name>.{html,md,json} (with the Markdown's SVG plots beside it); then the
 reports of the other constructions committed in proofs/ (e.g. the universal approximator's, which
-``python -m certify.constructions.universal_proofs`` regenerates), from their committed files.
+``python -m scripts.make_universal_proofs`` regenerates), from their committed files.
 
     python scripts/make_proofs.py [--out proofs] [--reports reports | --no-reports] [NAME ...]
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from certify.constructions.bundled import BUNDLED
 from certify.prove.checker import Options, check
-from certify.rnn import io
+from certify.spec import io
 
 
 def make(name: str, out: Path) -> tuple[str, float]:

@@ -34,7 +34,7 @@ from certify.execute.enclosure import Inputs
 from certify.execute.interval import SimFormat
 from certify.execute.lanes import ExactLanes, split_lanes
 from certify.execute.rollout import _Run
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 #: The two export formats reported on, as (bits, emin): float32 and float64.
 FORMATS = {24: SimFormat(24, -126), 53: SimFormat(53, -1022)}

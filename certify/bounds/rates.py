@@ -10,7 +10,7 @@ its x-independent control path, so a row's bound covers every T up to the next s
 Two methods:
 
 * ``universal`` (the stream interpreter, recognized exactly): per round, the certified sup-norm of
-  P_r - f plus the proven arithmetic error (:mod:`certify.constructions.universal_certify`);
+  P_r - f plus the proven arithmetic error (:mod:`certify.universal.rates`);
 * ``enclosure`` (any other program): affine-in-x enclosures of the output on x-lanes
   (:mod:`certify.execute.tmnu_enclosure`) against arb enclosures of f, lanes bisected where a claim
   is not yet decided, up to a lane budget.
@@ -19,16 +19,16 @@ A claim is PROVED when every row it covers is certified below it, REFUTED when a
 at a witness x exceeds it (the witness is named, with T), and UNKNOWN otherwise. Sampled errors
 (float64, on a grid) are only shown and plotted; they are never used as bounds.
 
->>> from certify.compiler.tmnu_to_rnn import compile_program
+>>> from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 >>> from certify.constructions.examples import squaring, squaring_claims
->>> from certify.rnn import io
+>>> from certify.spec import io
 >>> claims = squaring_claims(rounds=4)
->>> f = io.from_compiled(compile_program(squaring()), claims)
+>>> f = from_compiled(compile_program(squaring()), claims)
 >>> rep = rates(f, samples=65)
 >>> [c.verdict.value for c in rep.claims], rep.method
 (['PROVED', 'PROVED', 'PROVED', 'PROVED'], 'enclosure')
 >>> del claims["rate_until"]       # now the last claim holds 'forever', but squaring never halts
->>> rep = rates(io.from_compiled(compile_program(squaring()), claims), samples=65)
+>>> rep = rates(from_compiled(compile_program(squaring()), claims), samples=65)
 >>> rep.claims[-1].verdict.value, rep.claims[-1].reason[:60]
 ('UNKNOWN', 'the claim covers every T from 22 on, but the program never h')
 """
@@ -48,7 +48,7 @@ from certify.errors import InputError
 from certify.execute.tmnu_enclosure import ControlPath, Form, Lanes, control_path, enclose_outputs, sample_outputs
 from certify.expr import ArbFunction, arb_to_fmpq, check_continuous, numpy_function, parse_function
 from certify.rational import parse_number
-from certify.rnn.io import RnnFile
+from certify.spec.io import RnnFile
 from certify.verdict import Verdict, combine
 
 #: Default number of sampled x for measured errors (a plot aid, not a bound).
@@ -192,13 +192,13 @@ def rates(f: RnnFile, *, samples: int = SAMPLES, lanes: int = LANES, max_lanes: 
     check_continuous(fx, text)
     claims = claimed_rate(f.claims)
     claimed_until(f.claims)  # validated before any work
-    from certify.constructions.universal import is_universal
+    from certify.universal.interpreter import is_universal
 
     program = f.simulation.program
     notes: list[str] = []
     if is_universal(program):
-        from certify.constructions.universal_bounds import NotAnalysable
-        from certify.constructions.universal_certify import universal_rows
+        from certify.universal.arithmetic import NotAnalysable
+        from certify.universal.rates import universal_rows
 
         try:
             rows, more = universal_rows(f, fx, rel_tol=rel_tol, claims=claims)

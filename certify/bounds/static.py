@@ -1,6 +1,6 @@
 """Static bounds of a network: size, weight magnitude, bit size, number of distinct weights.
 
->>> from certify.rnn.network import Network
+>>> from certify.spec.network import Network
 >>> net = Network.from_dense(W_hh=[[0, "1/2"], ["-3", 0]], W_ih=[[1], [0]], b=[0, "-1/1024"],
 ...                          W_out=[[1, 0]], b_out=[0], h0=[0, 0])
 >>> st = weight_stats(net)
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flint import fmpq
 
 from certify.rational import ZERO, bits
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ STATIC_CLAIMS = {
 def check_claims(net: Network, claims: dict) -> list[tuple[str, str, str, str, bool]]:
     """Each static claim against its measured value: ``(key, meaning, claimed, measured, holds)``.
 
-    >>> from certify.rnn.network import Network
+    >>> from certify.spec.network import Network
     >>> net = Network.from_dense(W_hh=[[2]], W_ih=[[1]], b=[0], W_out=[[1]], b_out=[0], h0=[0])
     >>> [(k, ok) for k, _, _, _, ok in check_claims(net, {"hidden_dim_max": 1, "weight_abs_max": "3/2"})]
     [('hidden_dim_max', True), ('weight_abs_max', False)]

@@ -8,8 +8,9 @@ import click
 from rich.table import Table
 
 from certify.cli.app import FloatRange, IntRange, cli, console
+from certify.compiler.tmnu_to_rnn import from_compiled
 from certify.rational import parse_number
-from certify.rnn.digest import content_sha256
+from certify.spec.digest import content_sha256
 
 
 @cli.group("build")
@@ -44,8 +45,8 @@ def universal_cmd(f_text: str, target_text: str | None, rounds: int | None, rati
 
     from certify.bounds.static import weight_stats
     from certify.compiler.tmnu_to_rnn import compile_program
-    from certify.constructions.universal import build_universal
-    from certify.rnn import io
+    from certify.spec import io
+    from certify.universal.interpreter import build_universal
 
     start = time.perf_counter()
     target = parse_number(target_text, where="--target-error") if target_text is not None else None
@@ -53,7 +54,7 @@ def universal_cmd(f_text: str, target_text: str | None, rounds: int | None, rati
         target = parse_number("1e-3")
     b = build_universal(f_text, target=target, rounds=rounds, ratio=ratio, max_rnn_steps=max_steps)
     compiled = compile_program(b.program)
-    f = io.from_compiled(compiled, b.claims)
+    f = from_compiled(compiled, b.claims)
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     io.write(f, output)
     st = weight_stats(compiled.network)

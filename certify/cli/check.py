@@ -44,7 +44,7 @@ def check_cmd(weights: str, timeout: float, jobs: int, cert_path: str | None, as
     REFUTED, 20 something UNKNOWN, 2 bad input. The last line is RESULT: ...
     """
     from certify.prove.checker import Options, check, obligation_count
-    from certify.rnn import io
+    from certify.spec import io
 
     f = io.read(weights)
     smt_dir = Path(cert_path).parent / "smt" if cert_path else None

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from certify.cli.app import cli, console
-from certify.rnn.digest import content_sha256
+from certify.compiler.tmnu_to_rnn import from_compiled
+from certify.spec.digest import content_sha256
 
 
 @cli.command("compile")
@@ -22,9 +23,9 @@ def compile_cmd(program: str, output: str) -> int:
     """
     from certify.compiler.tmnu_to_rnn import compile_program
     from certify.constructions.examples import EXAMPLE_CLAIMS
+    from certify.constructions.load import load_program
     from certify.errors import InputError
-    from certify.rnn import io
-    from certify.tmnu.load import load_program
+    from certify.spec import io
 
     if not output.lower().endswith(".json"):
         raise InputError(f"-o {output}: compile writes certify.rnn/1 JSON; name the output *.rnn.json "
@@ -33,7 +34,7 @@ def compile_cmd(program: str, output: str) -> int:
     _check_size(prog, program)
     compiled = compile_program(prog)
     claims = EXAMPLE_CLAIMS[prog.name]() if program.startswith("example:") and prog.name in EXAMPLE_CLAIMS else {}
-    f = io.from_compiled(compiled, claims)
+    f = from_compiled(compiled, claims)
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     io.write(f, output)
     net, sim = compiled.network, compiled.simulation

@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from certify.cli.app import cli, console, show
-from certify.rnn.digest import content_sha256
+from certify.spec.digest import content_sha256
 
 
 @cli.command("info")
@@ -14,7 +14,7 @@ from certify.rnn.digest import content_sha256
 def info_cmd(weights: str) -> int:
     """Summarize a weight file: dimensions, weights, and its simulation map."""
     from certify.bounds.static import weight_stats
-    from certify.rnn import io
+    from certify.spec import io
 
     f = io.read(weights)
     net = f.network

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console
 from certify.rational import parse_number
-from certify.rnn.digest import content_sha256
+from certify.spec.digest import content_sha256
 
 
 @cli.command("precision")
@@ -29,7 +29,7 @@ def precision_cmd(weights: str, steps: int, eps_text: str | None, x_grid: int) -
     Prints the largest T a float32 and a float64 export support and, with --eps, the fewest bits.
     """
     from certify.bounds.precision import NEVER, precision_report
-    from certify.rnn import io
+    from certify.spec import io
 
     f = io.read(weights)
     eps = parse_number(eps_text, where="--eps") if eps_text is not None else None

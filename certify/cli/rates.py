@@ -41,7 +41,7 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
     The bounds assume the simulation theorem of the file, which `certify check` proves.
     """
     from certify.bounds.rates import plot_rates, rates, report_json
-    from certify.rnn import io
+    from certify.spec import io
 
     f = io.read(weights)
     rep = rates(f, samples=samples, lanes=lanes, max_lanes=max_lanes, horizon=horizon)

@@ -51,7 +51,7 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
     from certify.prove import certificate as certmod
     from certify.report import files
     from certify.report.collect import ReportOptions, build_report
-    from certify.rnn import io
+    from certify.spec import io
 
     f = io.read(weights)
     target = Path(out) if out else None
@@ -93,7 +93,7 @@ def _confirmed(f, cert: dict, weights: str, cert_path: str) -> None:
     """A certificate's verdicts are shown only when they are of these weights and the re-checker confirms them."""
     from certify.errors import DidNotRecheck, InputError
     from certify.prove.recheck import RecheckError, recheck
-    from certify.rnn.digest import content_sha256
+    from certify.spec.digest import content_sha256
 
     got, sha = cert.get("weights", {}).get("sha256") if isinstance(cert.get("weights"), dict) else None, \
         content_sha256(f)

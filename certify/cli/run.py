@@ -62,7 +62,7 @@ def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: b
     If the file claims a target f (claims.target) exact runs show |y_t - f(x)|, next to the claimed
     bound E(T) when the file has a rate table (claims.rate).
     """
-    from certify.rnn import io
+    from certify.spec import io
 
     if exact_flag:
         if backend not in (None, "exact"):

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 
 from flint import fmpq
 
-from certify.compiler.layout import UnitInfo
 from certify.rational import ZERO
+from certify.spec.simulation import UnitInfo
 
 
 def big_m(lo: fmpq, hi: fmpq) -> tuple[fmpq, fmpq]:

@@ -28,14 +28,16 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from flint import fmpq
 
 from certify.compiler.gadgets import UnitTable, big_m
-from certify.compiler.layout import RegisterEncoding, SimulationMap, StackEncoding
 from certify.rational import ONE, ZERO
-from certify.rnn.network import Network
-from certify.rnn.sparse import SparseMatrix
+from certify.spec.file import RnnFile, Simulation
+from certify.spec.network import Network
+from certify.spec.simulation import RegisterEncoding, SimulationMap, StackEncoding
+from certify.spec.sparse import SparseMatrix
 from certify.tmnu.program import EMPTY, Affine, NeuralOp, Program, Transition
 from certify.tmnu.validate import validate
 
@@ -346,3 +348,14 @@ def compile_program(program: Program) -> Compiled:
         units=tuple(table.infos),
     )
     return Compiled(p, network, simulation)
+
+
+def from_compiled(compiled: Compiled, claims: dict[str, Any] | None = None) -> RnnFile:
+    """The weight file of a compiled program, claiming its hidden dimension (``hidden_dim_max``) and ``claims``."""
+    base = {"hidden_dim_max": hidden_dim_formula(compiled.program)}
+    return RnnFile(
+        network=compiled.network,
+        name=compiled.program.name,
+        simulation=Simulation(compiled.program, compiled.simulation),
+        claims=base | (claims or {}),
+    )

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from certify.compiler.tmnu_to_rnn import compile_program
+from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 from certify.constructions.examples import EXAMPLE_CLAIMS, EXAMPLES
-from certify.rnn import io
+from certify.spec import io
 
 
 def _example(name: str) -> Callable[[], io.RnnFile]:
     def build() -> io.RnnFile:
         claims = EXAMPLE_CLAIMS[name]() if name in EXAMPLE_CLAIMS else {}
-        return io.from_compiled(compile_program(EXAMPLES[name]()), claims)
+        return from_compiled(compile_program(EXAMPLES[name]()), claims)
 
     return build
 

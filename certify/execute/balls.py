@@ -28,7 +28,7 @@ from certify.execute.enclosure import Enclosures, Inputs
 from certify.execute.interval import float_ball
 from certify.execute.lanes import ExactLanes, LaneSplit, no_split, split_lanes
 from certify.execute.rollout import Progress
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 MIN_PREC, MAX_PREC = 16, 1 << 20
 

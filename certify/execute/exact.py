@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from flint import fmpq
 
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 
 def sample_times(steps: int, samples: int) -> list[int]:
@@ -46,7 +46,7 @@ def rollout(
     state is about the size of h0 (the stream) plus the registers.
 
     >>> from certify.rational import Limits, limits_scope
-    >>> from certify.rnn.network import Network
+    >>> from certify.spec.network import Network
     >>> halver = Network.from_dense(W_hh=[["1/2"]], W_ih=[[0]], b=[0], W_out=[[1]], b_out=[0], h0=[1])
     >>> with limits_scope(Limits(max_state_bits=600)):
     ...     rollout(halver, [fmpq(0)], steps=1000, times=[1000])

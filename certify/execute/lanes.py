@@ -8,7 +8,7 @@ threshold, case and gate units: stacks then never lose digits, however long the 
 exact part is autonomous, a repeated state proves it periodic from then on (a halted machine), and it
 costs nothing afterwards.
 
->>> from certify.rnn.network import Network
+>>> from certify.spec.network import Network
 >>> net = Network.from_dense(W_hh=[[0, 0, 0], [1, 0, 0], [0, 1, "1/2"]], W_ih=[[0], [0], [1]],
 ...                          b=[1, 0, 0], W_out=[[0, 0, 1]], b_out=[0], h0=[0, 0, 0])
 >>> split_lanes(net)
@@ -30,7 +30,7 @@ from flint import fmpq
 from certify.errors import InputError
 from certify.execute.interval import BallMatrix, SimFormat, alpha_for, ball_matrix, float_ball, float_balls
 from certify.rational import ZERO, bits
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 Row = tuple[tuple[int, fmpq], ...]
 
@@ -69,7 +69,7 @@ def no_split(net: Network) -> LaneSplit:
 def check_split(net: Network, split: LaneSplit) -> None:
     """Raise ``ValueError`` unless ``split`` partitions the units and no exact unit can see x.
 
-    >>> from certify.rnn.network import Network
+    >>> from certify.spec.network import Network
     >>> net = Network.from_dense(W_hh=[[0, 0], [1, 0]], W_ih=[[1], [0]], b=[0, 0], W_out=[[0, 1]],
     ...                          b_out=[0], h0=[0, 0])
     >>> check_split(net, LaneSplit(dep=(0,), indep=(1,)))

@@ -31,7 +31,7 @@ from certify.execute.backend import Backend, get_backend
 from certify.execute.enclosure import Enclosures, Inputs
 from certify.execute.interval import BallLanes, SimFormat, float_ball, float_balls
 from certify.execute.lanes import ExactLanes, LaneSplit, dep_matrices, no_split, sim_bias_rad, split_lanes
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 #: Exact lanes whose values exceed this many bits are moved into the float lanes.
 MAX_EXACT_BITS = 1 << 16

@@ -12,7 +12,7 @@ obligation's variables. At every step the pre-activation is composed exactly; it
 When every unit is ``+``/``0``/``L`` the c steps compose to one exact affine map on the box.
 The activation pattern is the certificate's evidence: the re-checker replays it independently.
 
->>> from certify.rnn.network import Network
+>>> from certify.spec.network import Network
 >>> from certify.rational import parse_number as q
 >>> net = Network.from_dense(W_hh=[[0, 0], [1, -1]], W_ih=[[1], [1]], b=[0, 0], W_out=[[0, 1]],
 ...                          b_out=[0], h0=[0, 0])
@@ -30,7 +30,7 @@ from flint import fmpq
 
 from certify.prove import pwl
 from certify.prove.pwl import ONE, Lin
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 
 @dataclass(frozen=True)

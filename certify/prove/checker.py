@@ -39,9 +39,9 @@ from certify.prove.obligations import (
     step_obligations,
 )
 from certify.rational import to_string
-from certify.rnn import io
-from certify.rnn.digest import content_sha256
-from certify.rnn.io import RnnFile
+from certify.spec import io
+from certify.spec.digest import content_sha256
+from certify.spec.io import RnnFile
 from certify.verdict import Verdict
 
 

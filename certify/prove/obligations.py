@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 
 from flint import fmpq
 
-from certify.compiler.layout import SimulationMap
 from certify.prove import pwl
 from certify.prove.pwl import ONE, Lin
 from certify.rational import ONE as Q1
+from certify.spec.simulation import SimulationMap
 from certify.tmnu.program import EMPTY, NeuralOp, Program, Transition, symbol_name
 from certify.tmnu.validate import tops_combinations
 

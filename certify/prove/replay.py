@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 from flint import fmpq
 
-from certify.compiler.layout import SimulationMap
 from certify.rational import ONE, ZERO, decimal
-from certify.rnn.network import Network
+from certify.spec.network import Network
+from certify.spec.simulation import SimulationMap
 from certify.tmnu.interpret import Interpreter, initial_config, output
 from certify.tmnu.program import Config, Program
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from flint import fmpq
 
-from certify.compiler.layout import SimulationMap, StackEncoding
 from certify.prove.obligations import Obligation, register_var, stack_var
 from certify.prove.replay import short, side_by_side, step_difference
 from certify.rational import ONE, ZERO, to_string
-from certify.rnn.network import Network
+from certify.spec.network import Network
+from certify.spec.simulation import SimulationMap, StackEncoding
 from certify.tmnu.interpret import initial_config
 from certify.tmnu.program import EMPTY, Config, Program
 

@@ -23,7 +23,7 @@ from certify.errors import InputError
 from certify.rational import to_string
 from certify.report.model import RateCheck, RatePoint, Section, Table
 from certify.report.words import bound_text
-from certify.rnn.io import RnnFile
+from certify.spec.io import RnnFile
 
 MODULE = "certify.bounds.rates"
 

@@ -44,8 +44,8 @@ from certify.report.model import (
 )
 from certify.report.samples import run_samples
 from certify.report.words import headline, rate_sentence, replay_command
-from certify.rnn.digest import content_sha256
-from certify.rnn.io import RnnFile
+from certify.spec.digest import content_sha256
+from certify.spec.io import RnnFile
 from certify.verdict import Verdict, combine
 
 KIND_ORDER = ("static", "invariant", "prologue", "readout", "step")

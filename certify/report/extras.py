@@ -15,7 +15,7 @@ import importlib.util
 from fractions import Fraction
 
 from certify.report.model import Section, Table
-from certify.rnn.io import RnnFile
+from certify.spec.io import RnnFile
 
 NOT_REQUESTED = Section("not computed", "not requested for this report")
 

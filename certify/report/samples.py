@@ -3,7 +3,7 @@
 All sample inputs are run together, exactly. Units that cannot depend on x (control, stacks: found
 from the sparsity by :func:`certify.execute.lanes.split_lanes`) are computed once per step and shared;
 only the x-dependent units are computed per input. This is the same arithmetic as
-:meth:`certify.rnn.network.Network.run` (tested against it), at a fraction of the cost when a stack
+:meth:`certify.spec.network.Network.run` (tested against it), at a fraction of the cost when a stack
 holds a long exact value.
 
 The measured errors |y_T(x) − f(x)| are exact when f(x) is rational. They are lower bounds on the
@@ -28,8 +28,8 @@ from certify.execute.exact import sample_times
 from certify.execute.lanes import split_lanes
 from certify.rational import ZERO, decimal, parse_number, to_string
 from certify.report.model import RatePoint
-from certify.rnn.io import RnnFile
-from certify.rnn.network import Network
+from certify.spec.io import RnnFile
+from certify.spec.network import Network
 
 
 def sample_inputs(lo: fmpq, hi: fmpq, k: int) -> list[fmpq]:

@@ -73,7 +73,7 @@ def _figure(dom: str, name: str) -> str:
 @pytest.fixture
 def refuted_page(tmp_path: Path) -> Path:
     from certify.prove.checker import check
-    from certify.rnn import io
+    from certify.spec import io
 
     f = io.read(ROOT / "tests" / "golden" / "refuted" / "halver_bug.rnn.json")
     r = build_report(f, check(f).to_json(), weights_ref="halver_bug.rnn.json",

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from certify.compiler.tmnu_to_rnn import from_compiled
 from certify.constructions.examples import EXAMPLES
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -91,7 +92,7 @@ def test_witness_replays_as_a_certify_run_command(run_cli, tmp_path: Path, monke
 
 def test_invariant_witness_has_a_configuration(run_cli, tmp_path: Path) -> None:
     from certify.compiler.tmnu_to_rnn import compile_program
-    from certify.rnn import io
+    from certify.spec import io
     from certify.tmnu.build import Builder, relu
 
     b = Builder("leaky")
@@ -100,7 +101,7 @@ def test_invariant_witness_has_a_configuration(run_cli, tmp_path: Path) -> None:
     b.output(r)
     b.op("grow", r=r + relu(x) / 2)
     b.forever("go", "grow")
-    io.write(io.from_compiled(compile_program(b.build())), tmp_path / "leaky.rnn.json")
+    io.write(from_compiled(compile_program(b.build())), tmp_path / "leaky.rnn.json")
     code, out, _ = run_cli("check", str(tmp_path / "leaky.rnn.json"), "--certificate", str(tmp_path / "c.json"))
     assert code == 10 and "outside its declared bounds" in out
     w = json.loads(next((tmp_path / "witnesses").glob("invariant*.json")).read_text())

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from certify.compiler.tmnu_to_rnn import from_compiled
+
 GOOD = {"rnn": {"W_hh": [[0, 1], [0, 0]], "W_ih": [[0], [1]], "b": [0, 0], "W_out": [[1, 0]], "b_out": [0],
                 "h0": [0, 0]}}
 
@@ -66,9 +68,9 @@ def _register_in_control() -> str:
     from cases import halver
 
     from certify.compiler.tmnu_to_rnn import compile_program
-    from certify.rnn import io
+    from certify.spec import io
 
-    doc = io.to_json_doc(io.from_compiled(compile_program(halver())))
+    doc = io.to_json_doc(from_compiled(compile_program(halver())))
     doc["simulation"]["program"]["transitions"][0]["reads"] = {"x": "1"}
     return json.dumps(doc)
 

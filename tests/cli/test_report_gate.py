@@ -100,7 +100,7 @@ def test_gate_fails_on_a_planted_weight_change(run_cli, copy: Path, monkeypatch)
 
 
 def test_gate_names_a_threshold_raised_past_what_is_proven(run_cli, copy: Path, monkeypatch) -> None:
-    from certify.rnn import io
+    from certify.spec import io
 
     monkeypatch.chdir(copy)
     hd = io.read(SQ / "squaring.rnn.json").network.hidden_dim

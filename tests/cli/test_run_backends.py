@@ -23,7 +23,7 @@ def squaring_file(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict", "arb", "exact"])
 def test_run_grid_every_backend_writes_sound_enclosures(backend: str, squaring_file: Path, run_cli, tmp_path) -> None:
-    from certify.rnn import io
+    from certify.spec import io
 
     out = tmp_path / "enc.npz"
     code, text, _ = run_cli("run", str(squaring_file), "--x-grid", "5", "--steps", "40", "--backend", backend,

@@ -14,15 +14,15 @@ import pytest
 from cases import halver, sawtooth
 from flint import fmpq
 
-from certify.compiler.tmnu_to_rnn import compile_program
-from certify.rnn import io
+from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
+from certify.spec import io
 
 HERE = Path(__file__).parent
 UPDATE = os.environ.get("CERTIFY_UPDATE_GOLDEN") == "1"
 
 
 def _halver_with_bug() -> io.RnnFile:
-    f = io.from_compiled(compile_program(halver()))
+    f = from_compiled(compile_program(halver()))
     net = f.network
     unit = next(i for i, u in enumerate(f.simulation.map.units) if u.label.startswith("op half: y - lo <-"))
     j, v = net.W_hh.rows[unit][-1]
@@ -31,9 +31,9 @@ def _halver_with_bug() -> io.RnnFile:
 
 
 CASES = {
-    "proved/halver": (lambda: io.from_compiled(compile_program(halver())), []),
+    "proved/halver": (lambda: from_compiled(compile_program(halver())), []),
     "refuted/halver_bug": (_halver_with_bug, []),
-    "unknown/sawtooth32": (lambda: io.from_compiled(compile_program(sawtooth(32))), ["--timeout", "0.001"]),
+    "unknown/sawtooth32": (lambda: from_compiled(compile_program(sawtooth(32))), ["--timeout", "0.001"]),
 }
 
 

@@ -135,7 +135,7 @@ def test_other_committed_networks_are_what_the_compiler_makes_now(name: str) -> 
     """A committed file not rebuilt by make_proofs (e.g. the universal approximator's) must still be the
     current compiler's output for the program it carries, or its proof is about an outdated network."""
     from certify.compiler.tmnu_to_rnn import compile_program
-    from certify.rnn import io
+    from certify.spec import io
 
     f = io.read(PROOFS / name / f"{name}.rnn.json")
     assert f.simulation is not None

@@ -12,7 +12,7 @@ from certify.execute.enclosure import Inputs
 from certify.execute.exact import rollout
 from certify.execute.interval import BallLanes, ball_matrix
 from certify.execute.rollout import rollout_intervals
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 pytestmark = pytest.mark.skipif(not cupy_available(), reason="CuPy with a CUDA GPU is not available")
 

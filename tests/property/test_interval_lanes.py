@@ -12,7 +12,7 @@ from certify.execute.enclosure import Inputs
 from certify.execute.exact import rollout
 from certify.execute.lanes import ExactLanes, split_lanes
 from certify.execute.rollout import rollout_intervals
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 STEPS = 2600  # stack_copy(300) halts at TMNU step 601, RNN step 2406
 TIMES = list(range(200, STEPS + 1, 200))

@@ -20,8 +20,8 @@ from certify.execute.enclosure import Inputs
 from certify.execute.lanes import no_split, split_lanes
 from certify.execute.rollout import rollout_intervals
 from certify.rational import ZERO, from_float
-from certify.rnn.network import Network
-from certify.rnn.sparse import SparseMatrix
+from certify.spec.network import Network
+from certify.spec.sparse import SparseMatrix
 
 #: scale exponent of the weights: tiny (states sink into subnormals), small, unit, large (overflow)
 SCALES = (-300, -8, 0, 0, 0, 3)

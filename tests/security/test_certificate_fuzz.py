@@ -52,7 +52,7 @@ def _setup(tmp: Path, name: str) -> tuple[Path, dict]:
         cert = tmp / "certificate.json"
     else:  # a REFUTED certificate with a witness
         from certify.prove.checker import Options, check
-        from certify.rnn import io
+        from certify.spec import io
 
         shutil.copy(GOLDEN / "refuted" / "halver_bug.rnn.json", tmp / "w.rnn.json")
         cert = check(io.read(tmp / "w.rnn.json"), Options(weights_name="w.rnn.json", smt_dir=tmp / "smt")).write(

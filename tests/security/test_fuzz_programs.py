@@ -14,11 +14,11 @@ from test_fuzz_mutations import fuzz, one_of_files
 
 from certify.compiler.tmnu_to_rnn import compile_program
 from certify.constructions.examples import EXAMPLES
-from certify.constructions.universal import universal_interpreter
 from certify.errors import InputError
 from certify.jsonio import loads
 from certify.tmnu import serialize
 from certify.tmnu.validate import problems
+from certify.universal.interpreter import universal_interpreter
 
 PROGRAMS = {p.name: json.dumps(serialize.to_json(p)) for p in
             [*(f() for f in EXAMPLES.values()), halver(), toggler(), sawtooth(8), universal_interpreter("bc+0+p")]}

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from test_fuzz_mutations import ROOT, fuzz, mutated_bytes, one_of_files
 
 from certify.errors import InputError
-from certify.rnn import binary, io
+from certify.spec import binary_format as binary
+from certify.spec import io
 
 WEIGHT_FILES = {p.name: p.read_text() for p in [
     ROOT / "proofs/counter/counter.rnn.json", ROOT / "proofs/squaring/squaring.rnn.json",

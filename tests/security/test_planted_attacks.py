@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from cases import compiled
 
+from certify.compiler.tmnu_to_rnn import from_compiled
 from certify.prove import recheck as independent
 from certify.prove.checker import Options, check
-from certify.rnn import io
+from certify.spec import io
 from certify.verdict import Verdict
 
 
@@ -137,7 +138,7 @@ def test_recheck_refuses_forged_refutations(tmp_path: Path, rid: str, witness: d
 
 def test_witness_of_another_case_is_refused_for_stacks(tmp_path: Path) -> None:
     c = compiled("stack_copy")
-    f = io.from_compiled(c)
+    f = from_compiled(c)
     io.write(f, tmp_path / "w.rnn.json")
     cert = check(f, Options(weights_name="w.rnn.json"))
     path = cert.write(tmp_path / "certificate.json")
@@ -275,7 +276,7 @@ def test_start_replay_compares_the_readout_after_the_last_rnn_step(tmp_path: Pat
 def test_tmnu_run_compares_the_encoding_at_t0_exactly(tmp_path: Path, run_cli) -> None:
     """A prologue that loads another (valid) stack content decodes fine; only an exact comparison sees it."""
     c = compiled("stack_copy")
-    f = io.from_compiled(c)
+    f = from_compiled(c)
     enc = c.simulation.stacks[0]
     stack = c.program.stacks[0]
     assert stack.initial, "stack_copy starts with a nonempty stack"

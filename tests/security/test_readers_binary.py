@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from certify.errors import InputError
-from certify.rnn import binary
+from certify.spec import binary_format as binary
 
 
 def _one_error_line(run_cli, *args: str) -> str:

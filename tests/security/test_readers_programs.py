@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from certify.compiler.layout import SimulationMap, StackEncoding
-from certify.constructions.universal import SYMBOLS
 from certify.errors import InputError
 from certify.rational import Limits, check_name, check_symbol, limits_scope
+from certify.spec.simulation import SimulationMap, StackEncoding
 from certify.tmnu import serialize
 from certify.tmnu.validate import problems
+from certify.universal.interpreter import SYMBOLS
 
 ROOT = Path(__file__).resolve().parents[2]
 

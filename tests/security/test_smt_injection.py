@@ -23,11 +23,11 @@ import pytest
 import z3
 from flint import fmpq
 
-from certify.compiler.tmnu_to_rnn import compile_program
+from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 from certify.constructions.examples import squaring, stack_copy
 from certify.prove import recheck as rc
 from certify.prove.checker import Options, check
-from certify.rnn import io
+from certify.spec import io
 from certify.verdict import Verdict
 
 FLIP = "acc| () Real) (assert false) (exit) ;"  # flips REFUTED to PROVED on the old code
@@ -59,7 +59,7 @@ def rename(obj: Any, old: str, new: str) -> Any:
 
 def wrong_squaring() -> io.RnnFile:
     """Squaring with one wrong weight (register t's op unit): REFUTED at step[square] by SMT."""
-    f = io.from_compiled(compile_program(squaring()))
+    f = from_compiled(compile_program(squaring()))
     net = f.network
     unit = next(i for i, u in enumerate(f.simulation.map.units) if u.label == "register t" and u.stage == 0)
     j, v = next((j, v) for j, v in net.W_hh.rows[unit] if v == -1)
@@ -108,7 +108,7 @@ def test_hostile_register_name_keeps_the_verdict_refuted(name: str, tmp_path: Pa
 
 
 def test_hostile_stack_name_reaches_no_solver_text(tmp_path: Path) -> None:
-    f = io.from_compiled(compile_program(stack_copy()))
+    f = from_compiled(compile_program(stack_copy()))
     stack = f.simulation.program.stacks[0].name
     name = f"{stack}| () Real) (assert false) (exit) ;"
     cert = check(with_register_name(f, stack, name), Options(smt_dir=tmp_path / "smt"))
@@ -188,7 +188,7 @@ def test_hostile_name_writes_no_file_through_the_cli(run_cli, tmp_path: Path) ->
 def honest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A PROVED squaring certificate that cites SMT-LIB files (confirmed by the re-checker)."""
     folder = tmp_path_factory.mktemp("honest")
-    f = io.from_compiled(compile_program(squaring()))
+    f = from_compiled(compile_program(squaring()))
     io.write(f, folder / "squaring.rnn.json")
     options = Options(smt_dir=folder / "smt", weights_name="squaring.rnn.json")
     cert = check(io.read(folder / "squaring.rnn.json"), options)

@@ -18,10 +18,11 @@ import pytest
 from cases import compiled
 from flint import fmpq
 
+from certify.compiler.tmnu_to_rnn import from_compiled
 from certify.prove import recheck as independent
 from certify.prove.checker import Options, check
-from certify.rnn import io
-from certify.rnn.network import Network
+from certify.spec import io
+from certify.spec.network import Network
 from certify.tmnu.interpret import Interpreter, initial_config, output
 from certify.tmnu.program import Config
 from certify.verdict import Verdict
@@ -128,7 +129,7 @@ def _equivalent(net: Network, prog, smap, rng: random.Random) -> bool:
 @pytest.mark.parametrize("name", BUNDLED)
 def test_no_mutant_that_changes_behaviour_is_proved(name: str, tmp_path) -> None:
     c = compiled(name)
-    f = io.from_compiled(c)
+    f = from_compiled(c)
     io.write(f, tmp_path / "original.rnn.json")
     model = independent.Model.of(independent.File.load(independent._load_json(tmp_path / "original.rnn.json")))
     required = model.required()

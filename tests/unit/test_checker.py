@@ -8,17 +8,17 @@ import pytest
 from cases import CASES, compiled, halver, sawtooth
 from flint import fmpq
 
-from certify.compiler.tmnu_to_rnn import compile_program
+from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 from certify.jsonio import dumps
 from certify.prove.checker import Options, check
 from certify.prove.recheck import recheck
-from certify.rnn import io
+from certify.spec import io
 from certify.tmnu.build import Builder, relu
 from certify.verdict import Verdict
 
 
 def _file(name: str) -> io.RnnFile:
-    return io.from_compiled(compiled(name))
+    return from_compiled(compiled(name))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -85,7 +85,7 @@ def test_non_inductive_bounds_are_refuted_naming_the_op() -> None:
     b.output(r)
     b.op("grow", r=r + relu(x) / 2)  # r + x/2 can leave [0, 1]
     b.forever("go", "grow")
-    cert = check(io.from_compiled(compile_program(b.build())))
+    cert = check(from_compiled(compile_program(b.build())))
     inv = next(r for r in cert.results if r.id == "invariant[grow.r.hi]")
     assert inv.verdict is Verdict.REFUTED
     assert "op 'grow'" in inv.reason and "outside its declared bounds" in inv.reason
@@ -93,7 +93,7 @@ def test_non_inductive_bounds_are_refuted_naming_the_op() -> None:
 
 
 def test_forced_timeout_is_unknown_never_proved() -> None:
-    f = io.from_compiled(compile_program(sawtooth(32)))
+    f = from_compiled(compile_program(sawtooth(32)))
     cert = check(f, Options(timeout=0.001))
     assert cert.verdict is Verdict.UNKNOWN
     unknown = [r for r in cert.results if r.verdict is Verdict.UNKNOWN]
@@ -102,7 +102,7 @@ def test_forced_timeout_is_unknown_never_proved() -> None:
 
 
 def test_refuted_certificate_rechecks_its_witness(tmp_path: Path) -> None:
-    f = io.from_compiled(compile_program(halver()))
+    f = from_compiled(compile_program(halver()))
     net = f.network
     i, j, v = net.W_hh.entries()[-1]
     bad = _with_network(f, net.replace(W_hh=net.W_hh.with_entry(i, j, v * 2)))

@@ -4,7 +4,7 @@ import pytest
 from cases import CASES, compiled
 
 from certify.compiler.tmnu_to_rnn import hidden_dim_formula
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

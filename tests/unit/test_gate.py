@@ -15,7 +15,7 @@ from certify.errors import InputError
 from certify.gate import measure, run_gate
 from certify.rational import to_string
 from certify.report.junit import to_junit
-from certify.rnn import io
+from certify.spec import io
 from certify.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,7 +148,7 @@ def test_unknown_obligations_give_exit_20(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a certificate"):
         _gate(tmp_path)
     from certify.prove.checker import Options, check
-    from certify.rnn import io
+    from certify.spec import io
 
     f = io.read(tmp_path / "sawtooth32.rnn.json")
     check(f, Options(timeout=30, weights_name="sawtooth32.rnn.json")).write(tmp_path / "sawtooth32.certificate.json")

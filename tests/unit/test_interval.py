@@ -21,7 +21,7 @@ from certify.execute.interval import SimFormat, float_ball
 from certify.execute.lanes import LaneSplit, check_split, split_lanes
 from certify.execute.rollout import rollout_intervals
 from certify.rational import from_float
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 
 def violations(net: Network, xs: list[fmpq], steps: int, enc) -> int:

@@ -6,7 +6,7 @@ import numpy as np
 from flint import fmpq
 
 from certify.bounds.precision import NEVER, identical_windows, precision_report, window
-from certify.rnn.network import Network
+from certify.spec.network import Network
 
 
 def test_windows() -> None:

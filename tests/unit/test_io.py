@@ -8,13 +8,14 @@ import pytest
 from cases import CASES, compiled
 from flint import fmpq
 
-from certify.rnn import io
-from certify.rnn.network import Network
+from certify.compiler.tmnu_to_rnn import from_compiled
+from certify.spec import io
+from certify.spec.network import Network
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_json_round_trip_is_byte_identical(name: str, tmp_path: Path) -> None:
-    f = io.from_compiled(compiled(name))
+    f = from_compiled(compiled(name))
     text = io.dumps(f)
     path = tmp_path / "f.rnn.json"
     path.write_text(text)

@@ -8,18 +8,17 @@ import pytest
 from flint import arb, fmpq
 
 from certify.bounds.rates import claimed_rate, rates, report_json
-from certify.compiler.tmnu_to_rnn import compile_program
+from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 from certify.constructions.examples import squaring, squaring_claims
-from certify.constructions.universal import build_universal, is_universal, universal_interpreter
 from certify.errors import InputError
 from certify.execute.tmnu_enclosure import control_path, exact_outputs
 from certify.expr import ArbFunction, parse_function
-from certify.rnn import io
+from certify.universal.interpreter import build_universal, is_universal, universal_interpreter
 from certify.verdict import Verdict
 
 
 def _file(program, claims):
-    return io.from_compiled(compile_program(program), claims)
+    return from_compiled(compile_program(program), claims)
 
 
 def _exact_errors(program, text: str, steps: list[int], n: int = 64) -> dict[int, float]:

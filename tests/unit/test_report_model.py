@@ -12,14 +12,15 @@ from flint import fmpq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from certify.compiler.tmnu_to_rnn import from_compiled
 from certify.constructions.bundled import BUNDLED
 from certify.errors import InputError
 from certify.prove.checker import Options, check
 from certify.report import html, markdown, plots
 from certify.report.collect import ReportOptions, build_report
 from certify.report.model import Report
-from certify.rnn import io
-from certify.rnn.network import Network
+from certify.spec import io
+from certify.spec.network import Network
 from certify.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,7 +155,7 @@ def test_certified_rates_are_shown_with_bounds_rounded_the_safe_way() -> None:
     from certify.constructions.examples import squaring, squaring_claims
     from certify.rational import parse_number
 
-    f = io.from_compiled(compile_program(squaring()), squaring_claims(rounds=4))
+    f = from_compiled(compile_program(squaring()), squaring_claims(rounds=4))
     r = _report(f, options=ReportOptions(samples=3, max_steps=40))
     _validate(r)
     rt = r.rates

@@ -15,13 +15,13 @@ import pytest
 import z3
 from cases import CASES, compiled
 
-from certify.compiler.tmnu_to_rnn import compile_program
-from certify.constructions.universal import universal_interpreter
+from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 from certify.prove import recheck as rc
 from certify.prove import smt, smt_guard
 from certify.prove.checker import Options, check
 from certify.rational import parse_number as q
-from certify.rnn import io
+from certify.spec import io
+from certify.universal.interpreter import universal_interpreter
 
 PROOFS = Path(__file__).resolve().parents[2] / "proofs"
 
@@ -192,8 +192,8 @@ def test_errors_name_the_offending_token() -> None:
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Every .smt2 file the prover writes for the bundled constructions, the universal interpreter,
     the test cases, and a wrong-weight mutant (whose equality query is sat)."""
-    files = {name: io.from_compiled(compiled(name)) for name in sorted(CASES)}
-    files["universal"] = io.from_compiled(compile_program(universal_interpreter()))
+    files = {name: from_compiled(compiled(name)) for name in sorted(CASES)}
+    files["universal"] = from_compiled(compile_program(universal_interpreter()))
     f = files["squaring"]
     i, j, v = f.network.W_hh.entries()[-1]
     files["squaring_mutant"] = io.RnnFile(network=f.network.replace(W_hh=f.network.W_hh.with_entry(i, j, v * 2)),

@@ -8,7 +8,12 @@ import z3
 from flint import fmpq
 
 from certify.compiler.tmnu_to_rnn import compile_program
-from certify.constructions.universal import (
+from certify.errors import InputError
+from certify.execute.tmnu_enclosure import control_path, exact_registers
+from certify.expr import parse_function
+from certify.tmnu.interpret import run
+from certify.universal.arithmetic import NotAnalysable, analyze_stream, product_error
+from certify.universal.interpreter import (
     ACC_BOUND,
     OPS,
     SYMBOLS,
@@ -16,12 +21,7 @@ from certify.constructions.universal import (
     is_universal,
     universal_interpreter,
 )
-from certify.constructions.universal_bounds import NotAnalysable, analyze_stream, product_error
-from certify.constructions.universal_stream import plan_stream
-from certify.errors import InputError
-from certify.execute.tmnu_enclosure import control_path, exact_registers
-from certify.expr import parse_function
-from certify.tmnu.interpret import run
+from certify.universal.stream import plan_stream
 
 
 def cheb(coeffs: dict[int, fmpq], x: fmpq) -> fmpq:

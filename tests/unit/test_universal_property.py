@@ -7,10 +7,10 @@ from flint import fmpq
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from certify.constructions.universal import universal_interpreter
-from certify.constructions.universal_bounds import NotAnalysable, analyze_stream
 from certify.execute.tmnu_enclosure import control_path, exact_registers
 from certify.tmnu.interpret import run
+from certify.universal.arithmetic import NotAnalysable, analyze_stream
+from certify.universal.interpreter import universal_interpreter
 
 digits = st.text(alphabet="0+-", min_size=0, max_size=7)
 

@@ -2,7 +2,7 @@
 
 The choice of polynomials may use floats freely — it is only a choice; every bound that is
 reported comes afterwards from exact or rigorous arithmetic (:mod:`certify.bounds.supnorm`,
-:mod:`certify.constructions.universal_bounds`). Steps:
+:mod:`certify.universal.arithmetic`). Steps:
 
 1. Chebyshev coefficients a_k of f in float64 (values at 2N+1 Chebyshev extrema, one FFT).
 2. Degrees n_1 < n_2 < ... : each round's estimated (sampled) error of the truncated series is at
@@ -31,9 +31,9 @@ import sympy
 from flint import fmpq
 
 from certify.compiler.tmnu_to_rnn import T0, C
-from certify.constructions.universal import ACC_BOUND
 from certify.errors import InputError
 from certify.expr import numpy_function
+from certify.universal.interpreter import ACC_BOUND
 
 #: Degree of the float Chebyshev expansion the compiler chooses from.
 CHEB_N = 8192

@@ -3,8 +3,8 @@
 The interpreter's control has a single state; every step pops one instruction from the stream
 stack ``S`` and applies the neural op that instruction names. Everything that depends on f is in
 the stream (the initial content of ``S``), so compiled networks for different f differ only in h0.
-The stream compiler is :mod:`certify.constructions.universal_stream`; the proven arithmetic error
-of a stream is :mod:`certify.constructions.universal_bounds`; ``docs/universal.md`` has the math.
+The stream compiler is :mod:`certify.universal.stream`; the proven arithmetic error
+of a stream is :mod:`certify.universal.arithmetic`; ``docs/universal.md`` has the math.
 
 Instruction set (one symbol, one op; registers in brackets are written):
 
@@ -133,7 +133,7 @@ def is_universal(program: Program) -> bool:
 
 
 def build_universal(f_text: str, **options):
-    """Stream compiler + certification for f: see :func:`certify.constructions.universal_build.build_universal`."""
-    from certify.constructions.universal_build import build_universal as build
+    """Stream compiler + certification for f: see :func:`certify.universal.build.build_universal`."""
+    from certify.universal.build import build_universal as build
 
     return build(f_text, **options)

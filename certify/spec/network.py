@@ -26,7 +26,7 @@ from flint import fmpq
 
 from certify.errors import InputError
 from certify.rational import ZERO, parse_number, to_string
-from certify.rnn.sparse import SparseMatrix
+from certify.spec.sparse import SparseMatrix
 
 #: Activations the exact model knows. Later analyses (tanh, hardtanh) extend this table.
 ACTIVATIONS = ("relu",)

@@ -17,9 +17,8 @@ one transition, the timing or a claim makes it stale. The independent re-checker
 text from the file's JSON with its own reader: if the two readings of a file differ, the hashes
 differ and the certificate is refused.
 
->>> from certify.compiler.tmnu_to_rnn import compile_program
+>>> from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 >>> from certify.constructions.examples import squaring
->>> from certify.rnn.io import from_compiled
 >>> f = from_compiled(compile_program(squaring()))
 >>> content_text(f).splitlines()[0], len(content_sha256(f))
 ('certify.content/1', 64)
@@ -62,7 +61,7 @@ def program_json(p: Program) -> dict[str, Any]:
 
 
 def content_text(f: Any) -> str:
-    """The canonical text of an :class:`~certify.rnn.io.RnnFile` (see the module docstring)."""
+    """The canonical text of an :class:`~certify.spec.io.RnnFile` (see the module docstring)."""
     net = f.network
     lo, hi = f.input.domain
     lines = [FORMAT, net.canonical_text().rstrip("\n"), f"input {f.input.kind} {to_string(lo)} {to_string(hi)}"]

@@ -1,7 +1,7 @@
 """``certify build universal``: f → stream → the interpreter with that stream → a certified rate table.
 
 The build is honest about what it claims: every row of ``claims.rate`` is a certified bound
-(:func:`certify.constructions.universal_certify.certify_stream`) times ``CLAIM_HEADROOM`` (10 %, so
+(:func:`certify.universal.rates.certify_stream`) times ``CLAIM_HEADROOM`` (10 %, so
 that ``certify rates`` can re-decide it without refining as far as the build did), rounded *up* to
 three significant digits; rows are kept only while the certified error strictly decreases (a round
 that fails to improve is dropped and the stream re-planned without it).
@@ -22,14 +22,14 @@ from typing import Any
 from flint import fmpq
 
 from certify.bounds.supnorm import chebyshev_supnorm
-from certify.constructions.universal import OUT_BOUND, universal_interpreter
-from certify.constructions.universal_bounds import NotAnalysable
-from certify.constructions.universal_certify import UniversalRow, certify_stream, round_up
-from certify.constructions.universal_stream import MAX_RNN_STEPS, StreamPlan, plan_stream
 from certify.errors import InputError
 from certify.expr import check_continuous, parse_function
 from certify.rational import to_string
 from certify.tmnu.program import Program
+from certify.universal.arithmetic import NotAnalysable
+from certify.universal.interpreter import OUT_BOUND, universal_interpreter
+from certify.universal.rates import UniversalRow, certify_stream, round_up
+from certify.universal.stream import MAX_RNN_STEPS, StreamPlan, plan_stream
 
 #: Claimed E = certified bound × this (then rounded up): room for a cheaper re-check.
 CLAIM_HEADROOM = fmpq(11, 10)

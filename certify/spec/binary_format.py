@@ -38,8 +38,9 @@ from flint import fmpq
 from certify.errors import InputError
 from certify.jsonio import loads
 from certify.rational import TENSOR, ZERO, MiB, check_name, current_limits, from_float, quote
-from certify.rnn.network import Network
-from certify.rnn.sparse import SparseMatrix
+from certify.spec.file import RnnFile
+from certify.spec.network import Network
+from certify.spec.sparse import SparseMatrix
 
 #: Most arrays one weight file may hold (a network has at most eight).
 MAX_ARRAYS = 64
@@ -260,10 +261,8 @@ def _pick(tensors: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray | 
             "W_out": w_out, "b_out": b_out, "h0": tensors.get("h0")}
 
 
-def read(path: Path, data: bytes):  # -> RnnFile
+def read(path: Path, data: bytes) -> RnnFile:
     """A weight file from the bytes of an ``.npz`` or safetensors file (read with ``read_untrusted``)."""
-    from certify.rnn.io import RnnFile
-
     tensors = load_npz(data, str(path)) if path.suffix.lower() == ".npz" else load_safetensors(data, str(path))
     t = _pick(tensors, path)
     try:

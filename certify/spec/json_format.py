@@ -1,4 +1,4 @@
-"""Weight files: ``certify.rnn/1`` JSON (read and written), and ``.npz`` / safetensors (read).
+"""The ``certify.rnn/1`` JSON format of weight files (read and written).
 
 A ``certify.rnn/1`` file::
 
@@ -12,7 +12,7 @@ vectors are lists or ``{"shape": [n], "entries": [[i, v], ...]}``. Writing is ca
 ``write(read(write(f))) == write(f)`` byte for byte.
 
 >>> from certify.constructions.examples import squaring
->>> from certify.compiler.tmnu_to_rnn import compile_program
+>>> from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 >>> f = from_compiled(compile_program(squaring()))
 >>> text = dumps(f)
 >>> dumps(loads(text, "squaring.rnn.json")) == text
@@ -21,69 +21,27 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flint import fmpq
 
-from certify.compiler.layout import SimulationMap
 from certify.errors import InputError
 from certify.jsonio import array, integer, number, string
 from certify.jsonio import dumps as json_dumps
 from certify.jsonio import field as jfield
 from certify.jsonio import loads as json_loads
-from certify.rational import ONE, ZERO, check_name, current_limits, number_budget, quote, read_untrusted, to_json
-from certify.rnn.network import Network
-from certify.rnn.sparse import SparseMatrix
+from certify.rational import ZERO, check_name, current_limits, number_budget, quote, to_json
+from certify.spec.file import InputSpec, RnnFile, Simulation
+from certify.spec.network import Network
+from certify.spec.simulation import SimulationMap
+from certify.spec.sparse import SparseMatrix
 from certify.tmnu import serialize
-from certify.tmnu.program import Program
 from certify.tmnu.validate import problems as program_problems
 
 FORMAT = "certify.rnn/1"
 #: The blocks of ``rnn`` that hold weights (bounded by ``max_weight_bits``); h0 is state (``max_number_bits``).
 WEIGHT_BLOCKS = ("W_hh", "W_ih", "b", "W_out", "b_out")
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """How the network is driven: ``constant`` means x_t = x for every t >= 1, x in ``domain``."""
-
-    kind: str = "constant"
-    domain: tuple[fmpq, fmpq] = (-ONE, ONE)
-
-
-@dataclass(frozen=True)
-class Simulation:
-    """The TMNU program a network claims to simulate, and the map that says how."""
-
-    program: Program
-    map: SimulationMap
-
-
-@dataclass(frozen=True)
-class RnnFile:
-    """Everything in a weight file. ``claims`` stays JSON-shaped; the bounds modules read it."""
-
-    network: Network
-    name: str = ""
-    input: InputSpec = InputSpec()
-    simulation: Simulation | None = None
-    claims: dict[str, Any] = field(default_factory=dict)
-    source: str = ""
-
-
-def from_compiled(compiled: Any, claims: dict[str, Any] | None = None) -> RnnFile:
-    """Wrap a :class:`~certify.compiler.tmnu_to_rnn.Compiled` as a file, with its hidden-dim claim."""
-    from certify.compiler.tmnu_to_rnn import hidden_dim_formula
-
-    base = {"hidden_dim_max": hidden_dim_formula(compiled.program)}
-    return RnnFile(
-        network=compiled.network,
-        name=compiled.program.name,
-        simulation=Simulation(compiled.program, compiled.simulation),
-        claims=base | (claims or {}),
-    )
 
 
 # --- writing ---------------------------------------------------------------------------------------------
@@ -131,7 +89,7 @@ def dumps(f: RnnFile) -> str:
     return json_dumps(to_json_doc(f))
 
 
-def write(f: RnnFile, path: str | Path) -> None:
+def write_json(f: RnnFile, path: str | Path) -> None:
     Path(path).write_text(dumps(f))
 
 
@@ -311,18 +269,3 @@ def _file(doc: dict[str, Any], source: str) -> RnnFile:
         claims=claims,
         source=source,
     )
-
-
-def read(path: str | Path) -> RnnFile:
-    """Read a weight file; the format follows the suffix (.json, .npz, .safetensors)."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix in (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin"):
-        raise InputError(f"{p}: pickle-based files are never loaded (they can run code); "
-                         "save the state dict with safetensors instead")
-    data = read_untrusted(p, "weight file")
-    if suffix in (".npz", ".safetensors"):
-        from certify.rnn import binary
-
-        return binary.read(p, data)
-    return loads(data, str(p))

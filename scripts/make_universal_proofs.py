@@ -6,7 +6,7 @@
   universal``), its certificate (``certify check``), its certified rate table (``rates.json``, the
   ``certify rates`` report) and the log-log plot (``rates.svg``).
 
-    python -m certify.constructions.universal_proofs [--out proofs] [NAME ...]
+    python -m scripts.make_universal_proofs [--out proofs] [NAME ...]
 
 Timings go to ``build.timings.json`` beside each (ignored by git, like every ``*.timings.json``).
 The run fails (exit 1) unless every certificate and every claimed rate is PROVED, and every
@@ -21,6 +21,8 @@ import shutil
 import sys
 import time
 from pathlib import Path
+
+from certify.compiler.tmnu_to_rnn import from_compiled
 
 #: The Weierstrass-type partial sum of issue 5: sum_{k=0}^{5} 2^(-k/2)·cos(3^k·π·x).
 WEIERSTRASS = " + ".join(f"2^(-{k}/2)*cos({3**k}*pi*x)" for k in range(6))
@@ -38,7 +40,7 @@ FUNCTIONS: dict[str, tuple[str, str, str]] = {
 
 def _check(weights: Path, folder: Path) -> tuple[str, float]:
     from certify.prove.checker import Options, check
-    from certify.rnn import io
+    from certify.spec import io
 
     if (folder / "smt").exists():
         shutil.rmtree(folder / "smt")
@@ -55,14 +57,14 @@ def make_interpreter(out: Path) -> dict:
     any nonempty stream gives exactly the network of every universal file, h0 aside."""
     from certify.bounds.static import weight_stats
     from certify.compiler.tmnu_to_rnn import compile_program
-    from certify.constructions.universal import universal_interpreter
-    from certify.rnn import io
+    from certify.spec import io
+    from certify.universal.interpreter import universal_interpreter
 
     folder = out / "universal"
     folder.mkdir(parents=True, exist_ok=True)
     compiled = compile_program(universal_interpreter("br"))
     weights = folder / "universal.rnn.json"
-    io.write(io.from_compiled(compiled), weights)
+    io.write(from_compiled(compiled), weights)
     verdict, seconds = _check(weights, folder)
     st = weight_stats(compiled.network)
     return {"name": "universal", "check": verdict, "check_s": seconds, "hidden_dim": compiled.network.hidden_dim,
@@ -74,9 +76,9 @@ def make_function(name: str, out: Path) -> dict:
     from certify.bounds.rates import plot_rates, rates, report_json
     from certify.bounds.static import weight_stats
     from certify.compiler.tmnu_to_rnn import compile_program
-    from certify.constructions.universal import build_universal
     from certify.rational import parse_number
-    from certify.rnn import io
+    from certify.spec import io
+    from certify.universal.interpreter import build_universal
 
     text, target, required = FUNCTIONS[name]
     folder = out / name
@@ -85,7 +87,7 @@ def make_function(name: str, out: Path) -> dict:
     b = build_universal(text, target=parse_number(target))
     compiled = compile_program(b.program)
     weights = folder / f"{name}.rnn.json"
-    io.write(io.from_compiled(compiled, b.claims), weights)
+    io.write(from_compiled(compiled, b.claims), weights)
     build_s = time.perf_counter() - t
     verdict, check_s = _check(weights, folder)
     t = time.perf_counter()

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from flint import fmpq
 
-from certify.constructions.universal import ACC_BOUND, OUT_BOUND
+from certify.universal.interpreter import ACC_BOUND, OUT_BOUND
 
 
 class NotAnalysable(Exception):  # noqa: N818 (a reason, reported as UNKNOWN by callers)

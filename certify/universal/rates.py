@@ -3,12 +3,12 @@ in [T_r, T_{r+1}), where
 
 * A_r >= sup |P_r - f| is certified by :func:`certify.bounds.supnorm.chebyshev_supnorm` (P_r is the
   exact dyadic Chebyshev polynomial the stream adds up to round r, read from the stream itself);
-* B_r >= sup |y_T - P_r| is the proven arithmetic error of :mod:`certify.constructions.universal_bounds`;
+* B_r >= sup |y_T - P_r| is the proven arithmetic error of :mod:`certify.universal.arithmetic`;
 * T_r = t0 + c·step_r, and y_T is constant on [T_r, T_{r+1}) because only the ``emit`` op writes the
   output register (:func:`output_writers` proves it from the program), and 'r' is read once per round.
 
 The argument needs the simulation theorem of the compiled file (``certify check``) and that the
-program is exactly :func:`~certify.constructions.universal.universal_interpreter` (checked).
+program is exactly :func:`~certify.universal.interpreter.universal_interpreter` (checked).
 
 >>> from certify.expr import parse_function
 >>> rows = certify_stream("bc+0+ptttttttfc-hr", parse_function("5/8 - x/2"))
@@ -27,9 +27,9 @@ from flint import fmpq
 
 from certify.bounds.supnorm import ABS_TOL, SupBound, chebyshev_supnorm
 from certify.compiler.tmnu_to_rnn import T0, C
-from certify.constructions.universal import universal_interpreter
-from certify.constructions.universal_bounds import NotAnalysable, Round, analyze_stream
 from certify.tmnu.program import Program
+from certify.universal.arithmetic import NotAnalysable, Round, analyze_stream
+from certify.universal.interpreter import universal_interpreter
 
 
 @dataclass(frozen=True)
