@@ -10,6 +10,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
+from certify.constructions.examples import EXAMPLES
 from certify.errors import InputError
 from certify.jsonio import read
 from certify.rational import number_budget
@@ -19,8 +20,6 @@ from certify.tmnu.program import Program
 
 def load_program(spec: str) -> Program:
     if spec.startswith("example:"):
-        from certify.constructions.examples import EXAMPLES
-
         name = spec.split(":", 1)[1]
         if name not in EXAMPLES:
             raise InputError(f"example {name!r} does not exist (known: {', '.join(sorted(EXAMPLES))})")

@@ -14,9 +14,10 @@ from typing import Any
 
 from flint import fmpq
 
+from certify.errors import InputError
 from certify.prove.obligations import Obligation, register_var, stack_var
 from certify.prove.replay import short, side_by_side, step_difference
-from certify.rational import ONE, ZERO, to_string
+from certify.rational import ONE, ZERO, parse_number, to_string
 from certify.spec.network import Network
 from certify.spec.simulation import SimulationMap, StackEncoding
 from certify.tmnu.interpret import initial_config
@@ -61,9 +62,6 @@ def read_config(program: Program, doc: Any, source: str) -> Config:
     ...             "w.json").state
     'square'
     """
-    from certify.errors import InputError
-    from certify.rational import parse_number
-
     if not isinstance(doc, dict):
         raise InputError(f"{source}: a configuration is a JSON object with state, stacks and registers")
     state = doc.get("state")
