@@ -225,8 +225,8 @@ class SimulationMap:
         h[self.control_unit(config.state)] = ONE
         for enc, content in zip(self.stacks, config.stacks, strict=True):
             h[enc.unit] = enc.encode(content)
-        for enc, value in zip(self.registers, config.registers, strict=True):
-            h[enc.unit] = enc.encode(value)
+        for reg_enc, value in zip(self.registers, config.registers, strict=True):
+            h[reg_enc.unit] = reg_enc.encode(value)
         return h
 
     def decode(self, program: Program, h: Sequence[fmpq]) -> Config:
