@@ -53,4 +53,4 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy certify
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache
