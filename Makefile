@@ -27,9 +27,11 @@ demo: $(VENV)/.installed
 	$(BIN)/certify report build/squaring.rnn.json -o build/squaring-report.html
 	@echo "proof report: $(CURDIR)/build/squaring-report.html"
 
-## test: lint, then the whole test suite (unit, property, golden, CLI, soundness, doctests)
+## test: lint, type check (mypy, [tool.mypy] in pyproject.toml), then the whole test suite (unit, property, golden,
+## CLI, soundness, doctests)
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check certify tests benchmarks scripts
+	$(BIN)/mypy certify
 	@$(BIN)/python -m pytest; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
@@ -45,8 +47,10 @@ proofs: $(VENV)/.installed-test
 gate: $(VENV)/.installed
 	$(BIN)/certify gate --junit artifacts/gate-junit.xml
 
+## lint: ruff and mypy only
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check certify tests benchmarks scripts
+	$(BIN)/mypy certify
 
 clean:
-	rm -rf build .pytest_cache .ruff_cache
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache

@@ -386,7 +386,7 @@ def _certify_rows(program, path: ControlPath, rows: list[RateRow], fx: sympy.Exp
     out = []
     for k, row in enumerate(rows):
         ups = [u for _, u, _ in leaves[k]]
-        certified = None if any(u is None for u in ups) else max(ups)
+        certified = None if any(u is None for u in ups) else max(u for u in ups if u is not None)
         best = max(leaves[k], key=lambda lf: lf[2])
         witness = arb_to_fmpq(arb(best[0])) if best[2] > 0 else None
         target = targets.get(k)

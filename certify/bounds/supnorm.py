@@ -196,7 +196,7 @@ def chebyshev_supnorm(
         if target is not None and best.lower > target:
             done += todo
             break
-        nxt = []
+        nxt: list[_Piece] = []
         for pc in todo:
             if pc.upper is not None and pc.upper <= goal:
                 done.append(pc)
@@ -208,7 +208,7 @@ def chebyshev_supnorm(
                 nxt += [_Piece(pc.t - h, h, None, fmpq(0)), _Piece(pc.t + h, h, None, fmpq(0))]
         todo = nxt
     uppers = [pc.upper for pc in done]
-    upper = None if any(u is None for u in uppers) else max(uppers)
+    upper = None if any(u is None for u in uppers) else max(u for u in uppers if u is not None)
     witness, lower = _witness(best, poly, fn)
     note = "" if settled else f"piece budget ({max_pieces}) or minimum width reached before the goal"
     return SupBound(lower, upper, witness, count, settled, note)

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 from flint import fmpq
@@ -25,7 +26,7 @@ _DECIMAL = re.compile(r"[+-]?[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?")
 class IntRange(click.IntRange):
     """click's IntRange, ASCII digits only (``int()`` would read ``١٠`` as 10)."""
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not (value.isascii() and value.strip().lstrip("+-").isdigit()):
             self.fail(f"{value!r} is not an integer (ASCII digits only)", param, ctx)
         return super().convert(value, param, ctx)
@@ -34,7 +35,7 @@ class IntRange(click.IntRange):
 class FloatRange(click.FloatRange):
     """click's FloatRange, ASCII and finite only (``float()`` reads ``١`` and ``nan``)."""
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not (value.isascii() and _DECIMAL.fullmatch(value.strip())):
             self.fail(f"{value!r} is not a finite decimal number", param, ctx)
         out = super().convert(value, param, ctx)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console, err_console
@@ -75,8 +76,10 @@ def _summary(result) -> None:
 
     t = Table(title=f"certify gate ({shown(Path(result.config))}): {len(result.outcomes)} constructions in "
                     f"{result.seconds:.1f} s", title_justify="left")
-    for col, justify in (("construction", "left"), ("verdict", "left"), ("checks passed", "right"),
-                         ("failing", "left"), ("time", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (("construction", "left"), ("verdict", "left"),
+                                                       ("checks passed", "right"), ("failing", "left"),
+                                                       ("time", "right"))
+    for col, justify in columns:
         t.add_column(col, justify=justify)
     for o in result.outcomes:
         bad = [c for c in o.checks if c.failed]

@@ -62,12 +62,12 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
         t.add_row(*(row + ([r.note] if notes else [])))
     console.print(t)
     if rep.claims:
-        c = Table(title="claims.rate", title_justify="left")
+        claims_table = Table(title="claims.rate", title_justify="left")
         for col in ("T", "E", "verdict", "reason"):
-            c.add_column(col)
+            claims_table.add_column(col)
         for ch in rep.claims:
-            c.add_row(str(ch.T), _e(ch.E), ch.verdict.value, ch.reason)
-        console.print(c)
+            claims_table.add_row(str(ch.T), _e(ch.E), ch.verdict.value, ch.reason)
+        console.print(claims_table)
     for n in rep.notes:
         console.print(f"note: {n}")
     if not no_plot:

@@ -246,11 +246,13 @@ def _wire(p: Program, t: UnitTable, u: _Units, regs: dict[str, RegisterEncoding]
             if kind == "noop":  # q
                 row.add(u.stack[2][s.name], 1)
             elif kind == "push":  # (q + d) / B
+                assert sym is not None  # validate: a push names a symbol of the alphabet
                 row.add(u.stack[2][s.name], 1 / base)
-                row.bias = stacks[s.name].digit(sym) / base  # type: ignore[arg-type]
+                row.bias = stacks[s.name].digit(sym) / base
             else:  # B·q - d
+                assert sym is not None  # validate: a pop reads a nonempty top
                 row.add(u.stack[2][s.name], base)
-                row.bias = fmpq(-stacks[s.name].digit(sym))  # type: ignore[arg-type]
+                row.bias = fmpq(-stacks[s.name].digit(sym))
             gate = {case: ONE for tr, case in zip(p.transitions, u.case, strict=True)
                     if _action_on(tr, s.name) == key}
             t.gated(unit, gate, base)

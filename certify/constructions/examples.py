@@ -13,6 +13,12 @@ from collections.abc import Callable
 from certify.tmnu.build import Builder, q, relu
 from certify.tmnu.program import EMPTY, Program
 
+
+def _summary(f: Callable[..., object]) -> str:
+    """The first line of ``f``'s docstring ("" when docstrings are stripped, as under ``python -OO``)."""
+    return f.__doc__.splitlines()[0] if f.__doc__ else ""
+
+
 #: Ticks of the counter's output register: count = increments / 2^COUNTER_BITS (saturating at 1).
 COUNTER_BITS = 10
 
@@ -24,7 +30,7 @@ def counter() -> Program:
     empty bottom) into a 1, moves the parked 0s back, then ticks the register ``count`` by
     2^-10 (saturating at 1, so its bounds are inductive). After n increments C reads n in binary.
     """
-    b = Builder("counter", description=counter.__doc__.splitlines()[0])
+    b = Builder("counter", description=_summary(counter))
     count = b.register("count", bounds=(0, 1), initial=0)
     b.output(count)
     b.stack("C", alphabet="01")
@@ -48,7 +54,7 @@ def stack_copy(length: int = 300) -> Program:
 
     Pushes and pops ``length`` symbols twice; the stack values have thousands of bits.
     """
-    b = Builder("stack_copy", description=stack_copy.__doc__.splitlines()[0])
+    b = Builder("stack_copy", description=_summary(stack_copy))
     x = b.register("x", bound=1, input=True)
     h = b.register("h", bound=1)
     b.output(h)
@@ -72,7 +78,7 @@ def squaring() -> Program:
     acc <- relu(acc - d) subtracts the previous tooth d (the relu never cuts: f_m >= 0, and it makes
     the box [0, 1] inductive). Round m's output appears after TMNU step m + 2.
     """
-    b = Builder("squaring", description=squaring.__doc__.splitlines()[0])
+    b = Builder("squaring", description=_summary(squaring))
     x = b.register("x", bound=1, input=True)
     acc = b.register("acc", bounds=(0, 1))
     t = b.register("t", bounds=(0, 1))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import numpy as np
 from flint import fmpq
@@ -31,6 +32,19 @@ from certify.rational import from_float
 
 #: Largest batch a command line may ask for (4·10^6 lanes of a 1000-unit network is already 32 GB).
 MAX_LANES = 4_000_000
+
+
+class _NpzArrays(TypedDict):
+    """The arrays of an enclosure ``.npz`` file (:meth:`Enclosures.save_npz`)."""
+
+    times: np.ndarray
+    x_lo: np.ndarray
+    x_hi: np.ndarray
+    x_lo_float: np.ndarray
+    mid: np.ndarray
+    rad: np.ndarray
+    finite: np.ndarray
+    gen: NotRequired[np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -137,7 +151,7 @@ class Enclosures:
 
     def save_npz(self, path: str | Path) -> None:
         """Write times, exact input bounds (as strings), mid/rad(/gen) and finite flags (no pickle)."""
-        arrays = {
+        arrays: _NpzArrays = {
             "times": np.asarray(self.times, dtype=np.int64),
             "x_lo": np.asarray([str(v) for v in self.inputs.lo]),
             "x_hi": np.asarray([str(v) for v in self.inputs.hi]),

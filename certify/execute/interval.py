@@ -96,7 +96,7 @@ def up(v: np.ndarray | float) -> np.ndarray:
     return np.asarray(v) * (1 + 2.0**-49) + 2 * REALMIN
 
 
-def _up_exact(v: np.ndarray) -> np.ndarray:
+def _up_exact(v: np.ndarray | np.float64) -> np.ndarray:
     """Host helper: next float above each value of a single RN result (zeros stay zero when exact)."""
     return np.where(v == 0, 0.0, np.nextafter(v, np.inf))
 
@@ -130,7 +130,8 @@ class BallMatrix:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.A.shape  # type: ignore[return-value]
+        rows, cols = self.A.shape  # A is 2-D (ball_matrix checks it)
+        return rows, cols
 
     def bias_column(self, b_mid: np.ndarray, b_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The (A, G) last columns for a bias ball ``<b_mid, b_rad>`` (used when the bias changes per step)."""
@@ -297,6 +298,7 @@ class BallLanes:
 
     def _step_cupy(self) -> None:
         cp, n = self.backend.native, self.n
+        assert self._kernel is not None  # fused on a non-NumPy backend: CuPy, for which _make_kernels made it
         cp.matmul(self.A, self.X, out=self.D)
         cp.matmul(self.G, self.V, out=self.S)
         self._kernel(self.D, self.S, self.alpha, self.B, self.flags, self.X[:n], self.V[:n], self.S)

@@ -113,6 +113,8 @@ class ExactLanes:
     ``checked=False`` skips :func:`check_split` (only for tests that plant a wrong split).
     """
 
+    _cycle_start: int  # the t at which self._cycle[0] was the state (set together with period)
+
     def __init__(self, net: Network, split: LaneSplit, window: int = 64, checked: bool = True) -> None:
         if checked:
             check_split(net, split)

@@ -31,9 +31,10 @@ relu(z) ∈ λz + [0, U] with U = max(-λ·lo, (1-λ)·hi), valid for any λ in 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TypeGuard, TypeVar
 
 import numpy as np
 from flint import fmpq
@@ -174,7 +175,7 @@ def exact_registers(program: Program, path: ControlPath, x: fmpq, at: Iterable[i
                 regs[reg] = v
         if n in record:
             out[n] = list(regs)
-    return _lookup(out, path, wanted)  # type: ignore[return-value]
+    return _lookup(out, path, wanted)
 
 
 def _check_steps(path: ControlPath, wanted: Sequence[int]) -> int:
@@ -189,7 +190,10 @@ def _record_set(path: ControlPath, wanted: Sequence[int]) -> set[int]:
     return {min(n, path.steps) for n in wanted}
 
 
-def _lookup(results: dict[int, object], path: ControlPath, wanted: Sequence[int]) -> dict[int, object]:
+_T = TypeVar("_T")
+
+
+def _lookup(results: Mapping[int, _T], path: ControlPath, wanted: Sequence[int]) -> dict[int, _T]:
     return {n: results[min(n, path.steps)] for n in wanted}
 
 
@@ -222,7 +226,7 @@ def sample_outputs(program: Program, path: ControlPath, xs: np.ndarray, at: Iter
                 regs[reg] = v
         if n in record:
             got[n] = regs[oi].copy()
-    return _lookup(got, path, wanted)  # type: ignore[return-value]
+    return _lookup(got, path, wanted)
 
 
 def _fsum(coeffs, const: float, regs: np.ndarray):
@@ -347,7 +351,7 @@ class Form:
         return add_down(add_down(self.c, -gh), -self.r), add_up(add_up(self.c, gh), self.r)
 
 
-def _pow2(a: object) -> bool:
+def _pow2(a: object) -> TypeGuard[float]:
     """A scalar power of two (or 0): multiplying by it is exact away from underflow and overflow."""
     if not isinstance(a, float):
         return False
@@ -373,7 +377,7 @@ def _acc_err(acc: np.ndarray | None, e: np.ndarray | None) -> np.ndarray | None:
     return e if acc is None else add_up(acc, e)
 
 
-def _lin(terms: list[tuple[object, float, Form]], const, const_err: float, h: np.ndarray) -> Form:
+def _lin(terms: list[tuple[float | np.ndarray, float, Form]], const, const_err: float, h: np.ndarray) -> Form:
     """sum a·F + const, with every rounding error (and coefficient representation error) in r.
 
     Error-free transformations make every rounding error known; the fast paths skip them where the
@@ -467,7 +471,7 @@ def enclose_registers(program: Program, path: ControlPath, lanes: Lanes, at: Ite
                 regs[reg] = f
         if step in record:
             got[step] = list(regs)
-    return _lookup(got, path, wanted)  # type: ignore[return-value]
+    return _lookup(got, path, wanted)
 
 
 def enclose_outputs(program: Program, path: ControlPath, lanes: Lanes, at: Iterable[int]) -> dict[int, Form]:

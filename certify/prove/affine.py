@@ -85,7 +85,7 @@ def propagate(
     for _ in range(steps):
         pre = preactivation(net, state, inputs)
         chars = []
-        new = []
+        new: list[Lin] = []
         for e in pre:
             if not e:
                 new.append({})

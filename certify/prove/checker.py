@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from certify.bounds.static import check_claims
 from certify.errors import InputError
@@ -57,6 +57,23 @@ class Options:
     weights_name: str = ""      # how the certificate names the weight file
     witness_dir: Path | None = None  # where witness files are written (None: not written)
     witness_prefix: str = "witnesses"  # how the certificate refers to that folder
+
+
+class _ResultHead(TypedDict):
+    """The fields every :class:`Result` of one obligation shares (passed as ``**head``)."""
+
+    id: str
+    kind: str
+    domain: dict[str, Any]
+
+
+class _CertificateHead(TypedDict):
+    """The fields both kinds of :class:`Certificate` share (passed as ``**head``)."""
+
+    weights_file: str
+    weights_sha256: str
+    name: str
+    tools: dict[str, str]
 
 
 def smt_file_name(ob_id: str) -> str:
@@ -99,7 +116,7 @@ class _Context:
         memo: dict = {}
         e = invariant_expression(self.program, ob, memo)
         lo, _ = pwl.value_range(e, ob.box_dict(), memo)
-        base = dict(id=ob.id, kind="invariant", domain=ob.domain_json())
+        base = _ResultHead(id=ob.id, kind="invariant", domain=ob.domain_json())
         if lo >= 0:
             return Result(verdict=Verdict.PROVED, method="interval",
                           evidence={"claim": f"{pwl.show(e)} >= 0", "lower_bound": to_string(lo)}, **base)
@@ -143,7 +160,7 @@ class _Context:
         return self._compare(ob, run, pairs, describe_case(ob))
 
     def _compare(self, ob: Obligation, run: affine.Propagation, pairs: list, what: str) -> Result:
-        base = dict(id=ob.id, kind=ob.kind, domain=ob.domain_json())
+        base = _ResultHead(id=ob.id, kind=ob.kind, domain=ob.domain_json())
         evidence: dict[str, Any] = {"pattern": run.pattern}
         if run.lemmas_used:
             evidence["lemmas"] = list(run.lemmas_used)
@@ -264,7 +281,7 @@ def check(f: RnnFile, options: Options = Options(), progress: Callable[[Result],
         if progress:
             progress(r)
     name = options.weights_name or f.source
-    common = dict(weights_file=name, weights_sha256=content_sha256(f), name=f.name, tools=tool_versions())
+    common = _CertificateHead(weights_file=name, weights_sha256=content_sha256(f), name=f.name, tools=tool_versions())
     if f.simulation is None:
         return Certificate(results=tuple(results), simulation_checked=False, **common,
                            note="the file has no simulation block: only static claims were checked; "

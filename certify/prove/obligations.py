@@ -174,8 +174,8 @@ def encoded_state(p: Program, m: SimulationMap, state: str, stacks: dict[str, Li
     h[m.control_unit(state)] = {ONE: Q1}
     for enc in m.stacks:
         h[enc.unit] = dict(stacks[enc.stack])
-    for enc in m.registers:
-        h[enc.unit] = pwl.add(dict(registers[enc.register]), pwl.constant(enc.offset))
+    for reg_enc in m.registers:
+        h[reg_enc.unit] = pwl.add(dict(registers[reg_enc.register]), pwl.constant(reg_enc.offset))
     return h
 
 
@@ -202,6 +202,7 @@ def case_successor(p: Program, m: SimulationMap, ob: Obligation, memo: dict) -> 
         if act is None:
             new_stacks[s.name] = v
         elif act.kind == "push":
+            assert act.symbol is not None  # the readers and the builder give every push its symbol
             new_stacks[s.name] = pwl.add(pwl.scale(v, fmpq(1, enc.base)),
                                          pwl.constant(fmpq(enc.digit(act.symbol), enc.base)))
         else:

@@ -34,12 +34,12 @@ Lin = dict  # {variable name | ONE | Relu: fmpq}
 Box = Mapping[str, tuple[fmpq, fmpq]]
 
 
-def _order(k: object) -> tuple:
+def _order(k: str | Relu) -> tuple:
     if k == ONE:
         return (2, "")
     if isinstance(k, str):
         return (0, k)
-    return (1, k.text)  # type: ignore[union-attr]
+    return (1, k.text)
 
 
 @dataclass(frozen=True)

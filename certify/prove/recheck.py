@@ -534,6 +534,7 @@ def _smt_sort(term: Any, names: set[str]) -> tuple[str, bool]:
             ok = all(isinstance(d, str) and _SMT_NUMBER.fullmatch(d) and d.strip("0.") for d in t[2:])
         if not ok:
             raise SmtRefused(f"{f!r} is applied wrongly (sorts, arity, or not linear) in {_smt_short(t)}")
+        assert result is not None  # only "ite" has no fixed result sort, and it took its branches' sort above
         vals.append((result, all(c for _, c in args)))
     return vals[0]
 
@@ -652,7 +653,7 @@ def _program(doc: Any, domain: tuple[Fraction, Fraction]) -> dict:
                        "initial": content})
     inp = p.get("input")
     inp = None if inp is None else _name(inp, "program.input")
-    registers = []
+    registers: list[dict[str, Any]] = []
     for i, r in enumerate(_list(_key(p, "registers", "program"), "program.registers")):
         r = _obj(r, f"program.registers[{i}]")
         name = _name(_key(r, "name", "register"), f"program.registers[{i}].name")
@@ -765,7 +766,7 @@ def _map(sim: dict, prog: dict, n: int) -> dict:
     t0 = _int(_key(sim, "t0", "simulation"), "simulation.t0", 0, MAX_TIMING)
     control = {q: _int(u, f"simulation.control.{q[:40]}", 0, n - 1)
                for q, u in _obj(_key(sim, "control", "simulation"), "simulation.control").items()}
-    stacks = {}
+    stacks: dict[str, dict[str, Any]] = {}
     for s, v in _obj(_key(sim, "stacks", "simulation"), "simulation.stacks").items():
         v = _obj(v, f"simulation.stacks.{s[:40]}")
         base = _int(_key(v, "base", "stack"), f"simulation.stacks.{s[:40]}.base", 2, 1 << 20)
@@ -980,7 +981,8 @@ def _encode_stack(info: dict, content: list[str]) -> Fraction:
 def replay(m: Model, h: list[dict], box: dict, pattern: list[str], lemmas: dict[tuple, str]) -> tuple[list, list, list]:
     """Propagate with the recorded pattern, verifying each recorded decision. Returns (h, outputs, problems)."""
     w = m.w
-    problems, outputs = [], []
+    problems: list[str] = []
+    outputs: list[list[dict]] = []
     x = {"x": F(1)}
     if any(not isinstance(p, str) or len(p) != w.n for p in pattern):
         return h, outputs, ["the recorded activation pattern has the wrong shape"]

@@ -80,8 +80,8 @@ def _encoded(smap: SimulationMap, config: Config, stack_values: list[fmpq]) -> l
     h[smap.control_unit(config.state)] = ONE
     for enc, v in zip(smap.stacks, stack_values, strict=True):
         h[enc.unit] = v
-    for enc, r in zip(smap.registers, config.registers, strict=True):
-        h[enc.unit] = enc.encode(r)
+    for reg_enc, r in zip(smap.registers, config.registers, strict=True):
+        h[reg_enc.unit] = reg_enc.encode(r)
     return h
 
 

@@ -106,7 +106,7 @@ def _preamble(box: Mapping[str, tuple[fmpq, fmpq]], exprs: Sequence[Mapping], co
             lines.append(f"(assert (= {name} {num(lo)}))")
         else:
             lines.append(f"(assert (and (<= {num(lo)} {name}) (<= {name} {num(hi)})))")
-    names: dict[object, str] = dict(variables)
+    names: dict[object, str] = dict(variables.items())
     for i, a in enumerate(pwl.atoms_in(exprs)):
         arg = _term(a.as_lin(), names)
         names[a] = f"a{i}"

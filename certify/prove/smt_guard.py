@@ -71,9 +71,9 @@ _NAME = re.compile(r"[a-z](?:0|[1-9][0-9]{0,8})")
 _WHY = {'"': "string literals are refused", "|": "quoted symbols are refused", "#": "# literals are refused"}
 
 
-def _show(s: object) -> str:
+def _show(s: Sexp) -> str:
     """A short, printable rendering of an offending value for error messages."""
-    text = s if isinstance(s, str) else unparse(s)  # type: ignore[arg-type]
+    text = s if isinstance(s, str) else unparse(s)
     return ascii(text[:60] + ("..." if len(text) > 60 else ""))
 
 
@@ -117,7 +117,8 @@ def parse(tokens: list[str], limits: Limits = LIMITS) -> list[tuple]:
     >>> parse(["(", "check-sat", ")"])
     [('check-sat',)]
     """
-    stack: list[list[Sexp]] = [[]]
+    stack: list[list[Sexp]] = [[]]  # stack[0] stands for the top level (in the depth count); its commands go to top
+    top: list[tuple] = []
     for tok in tokens:
         if tok == "(":
             if len(stack) > limits.max_depth:
@@ -127,14 +128,17 @@ def parse(tokens: list[str], limits: Limits = LIMITS) -> list[tuple]:
             if len(stack) == 1:
                 raise SmtGuardError("unbalanced ')'")
             done = tuple(stack.pop())
-            stack[-1].append(done)
+            if len(stack) == 1:
+                top.append(done)
+            else:
+                stack[-1].append(done)
         elif len(stack) == 1:
             raise SmtGuardError(f"{_show(tok)} stands outside a command")
         else:
             stack[-1].append(tok)
     if len(stack) != 1:
         raise SmtGuardError("the SMT-LIB text ends inside an unclosed '('")
-    return stack[0]  # type: ignore[return-value]
+    return top
 
 
 def unparse(e: Sexp) -> str:

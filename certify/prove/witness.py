@@ -181,7 +181,7 @@ def invariant_witness(program: Program, ob: Obligation, model: Mapping[str, fmpq
     # a configuration that applies the op: the first transition using it, with the tops it reads
     t = next(t for t in program.transitions if t.op == ob.op)
     reads = dict(t.reads)
-    stacks = tuple(() if reads.get(s.name) is None else (reads[s.name],) for s in program.stacks)
+    stacks = tuple(() if (top := reads.get(s.name)) is None else (top,) for s in program.stacks)
     config = Config(t.state, stacks, tuple(regs[r.name] for r in program.registers))
     return Witness("invariant", ZERO, config,
                    f"op {ob.op!r} maps these registers to {ob.register}={short(new)}, outside its declared "

@@ -92,7 +92,9 @@ def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certific
     seconds = (timings or {}).get("seconds", {}) if timings is not None else None
     sim = f.simulation
     c, t0 = (sim.map.c, sim.map.t0) if sim else (1, 0)
-    obligations, failures, claims = [], [], []
+    obligations: list[Obligation] = []
+    failures: list[Failure] = []
+    claims: list[Claim] = []
     for r in results:
         v = Verdict(r["verdict"])
         ev = r.get("evidence", {})
@@ -209,7 +211,8 @@ def _construction(f: RnnFile) -> Construction:
 def _sparsity(f: RnnFile) -> Sparsity:
     net = f.network
     n, d = net.hidden_dim, net.input_dim
-    pos, neg = [], []
+    pos: list[tuple[int, int]] = []
+    neg: list[tuple[int, int]] = []
     cells = [(i, j, v) for i, j, v in net.W_hh.entries()] + [(i, n + j, v) for i, j, v in net.W_ih.entries()]
     cells += [(i, n + d, v) for i, v in enumerate(net.b) if v != 0]
     for i, j, v in sorted(cells):

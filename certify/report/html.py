@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from html import escape
 
 from certify import __version__
@@ -64,7 +65,7 @@ def _approx(text: str) -> str:
     return _e(shown if shown.startswith("≈") else f"≈ {shown}")
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(head: list[str], rows: list[list[str]], numeric: Collection[int] = frozenset()) -> str:
     """``rows`` hold ready HTML cells; a cell starting with ``\\0V`` is a verdict cell."""
     out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
     for row in rows:

@@ -34,17 +34,6 @@ CAPTIONS = {
     "trajectory": "Exact rollout y_t at the sample inputs (constant input x), with the target f(x) dashed.",
 }
 
-_STYLE = {
-    "svg.hashsalt": "certify-report",
-    "svg.fonttype": "none",
-    "font.family": "DejaVu Sans",
-    "font.size": 9.0,
-    "axes.titlesize": 10.0,
-    "figure.dpi": 100.0,
-    "path.simplify": True,
-}
-
-
 @contextmanager
 def _figure(width: float, height: float) -> Iterator:
     import matplotlib
@@ -52,7 +41,16 @@ def _figure(width: float, height: float) -> Iterator:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context(_STYLE):
+    # the style stays a literal at the call: matplotlib's stubs type rc_context's keys as a Literal of rc names
+    with matplotlib.rc_context({
+        "svg.hashsalt": "certify-report",
+        "svg.fonttype": "none",
+        "font.family": "DejaVu Sans",
+        "font.size": 9.0,
+        "axes.titlesize": 10.0,
+        "figure.dpi": 100.0,
+        "path.simplify": True,
+    }):
         fig, ax = plt.subplots(figsize=(width, height))
         try:
             yield fig, ax

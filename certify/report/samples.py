@@ -108,6 +108,7 @@ def run_samples(f: RnnFile, samples: int, steps: int, plot_points: int, error_ti
     exact_fx = [value_at(target, x) if target is not None else None for x in xs]
     refs = [fx if fx is not None or target is None else parse_number(str(approx_at(target, x)))
             for x, fx in zip(xs, exact_fx, strict=True)]
+    rate_refs = [r for r in refs if r is not None]  # all of refs when there are rate times (a target is given)
     values: list[list[str]] = [[] for _ in xs]
     errors: dict[int, list[tuple[fmpq, bool, fmpq]]] = {T: [] for T in rate_ts}
     if xs:
@@ -116,7 +117,7 @@ def run_samples(f: RnnFile, samples: int, steps: int, plot_points: int, error_ti
                 for k, y in enumerate(ys):
                     values[k].append(decimal(y, 12))
             if t in rate_ts:
-                errors[t] = [(abs(y - ref), fx is not None, x) for y, ref, fx, x in zip(ys, refs, exact_fx, xs,
+                errors[t] = [(abs(y - ref), fx is not None, x) for y, ref, fx, x in zip(ys, rate_refs, exact_fx, xs,
                                                                                        strict=True)]
     return Samples(tuple(xs), steps, tuple(times), tuple(tuple(v) for v in values),
                    tuple(None if r is None else decimal(r, 12) for r in refs), errors)

@@ -266,32 +266,34 @@ def read(path: Path, data: bytes) -> RnnFile:
     tensors = load_npz(data, str(path)) if path.suffix.lower() == ".npz" else load_safetensors(data, str(path))
     t = _pick(tensors, path)
     try:
-        w_hh = _exact(t["W_hh"], "W_hh", 2)  # type: ignore[arg-type]
+        w_hh_arr = t["W_hh"]
+        assert w_hh_arr is not None  # _pick raises unless it finds W_hh (or weight_hh_l0)
+        w_hh = _exact(w_hh_arr, "W_hh", 2)
         n = len(w_hh)
         if n == 0 or any(len(r) != n for r in w_hh):
-            raise InputError(f"W_hh has shape {list(t['W_hh'].shape)}, expected a nonempty square matrix")  # type: ignore[union-attr]
-        w_ih = _exact(t["W_ih"], "W_ih", 2) if t.get("W_ih") is not None else [[] for _ in range(n)]
+            raise InputError(f"W_hh has shape {list(w_hh_arr.shape)}, expected a nonempty square matrix")
+        w_ih = _exact(arr, "W_ih", 2) if (arr := t.get("W_ih")) is not None else [[] for _ in range(n)]
         d_in = len(w_ih[0]) if w_ih and w_ih[0] else 0
         if len(w_ih) != n:
             raise InputError(f"W_ih has {len(w_ih)} rows, expected hidden_dim={n}")
         if "b" in t:
             b = _exact(t["b"], "b", 1) if t["b"] is not None else [ZERO] * n
         else:
-            parts = {k: _exact(t[k], k, 1) for k in ("b_ih", "b_hh") if t.get(k) is not None}  # type: ignore[arg-type]
+            parts = {k: _exact(arr, k, 1) for k in ("b_ih", "b_hh") if (arr := t.get(k)) is not None}
             for k, p in parts.items():
                 if len(p) != n:
                     raise InputError(f"bias_{k[2:]}_l0 has length {len(p)}, expected hidden_dim={n}")
             b = [sum((p[i] for p in parts.values()), ZERO) for i in range(n)]
-        if t.get("W_out") is not None:
-            w_out = _exact(t["W_out"], "W_out", 2)  # type: ignore[arg-type]
+        if (arr := t.get("W_out")) is not None:
+            w_out = _exact(arr, "W_out", 2)
             if any(len(r) != n for r in w_out):
                 raise InputError(f"W_out has rows of length {len(w_out[0])}, expected hidden_dim={n}")
             readout = _matrix(w_out, (len(w_out), n))
         else:  # y = h
             readout = SparseMatrix((n, n), tuple(((i, fmpq(1)),) for i in range(n)))
         d_out = readout.shape[0]
-        b_out = _exact(t["b_out"], "b_out", 1) if t.get("b_out") is not None else [ZERO] * d_out  # type: ignore[arg-type]
-        h0 = _exact(t["h0"], "h0", 1) if t.get("h0") is not None else [ZERO] * n  # type: ignore[arg-type]
+        b_out = _exact(arr, "b_out", 1) if (arr := t.get("b_out")) is not None else [ZERO] * d_out
+        h0 = _exact(arr, "h0", 1) if (arr := t.get("h0")) is not None else [ZERO] * n
         net = Network(
             W_hh=_matrix(w_hh, (n, n)),
             W_ih=_matrix(w_ih, (n, d_in)),

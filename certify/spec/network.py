@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 from flint import fmpq
 
@@ -32,6 +33,18 @@ from certify.spec.sparse import SparseMatrix
 ACTIVATIONS = ("relu",)
 
 #: Dimensions read from files are bounded by ``certify.rational.Limits.max_dimension`` (``certify --limit``).
+
+class _Changes(TypedDict, total=False):
+    """Fields of a :class:`Network` (its hash cache aside) that :meth:`Network.replace` changes."""
+
+    W_hh: SparseMatrix
+    W_ih: SparseMatrix
+    b: tuple[fmpq, ...]
+    W_out: SparseMatrix
+    b_out: tuple[fmpq, ...]
+    h0: tuple[fmpq, ...]
+    activation: str
+
 
 @dataclass(frozen=True)
 class Network:
@@ -148,11 +161,11 @@ class Network:
                 if v != 0:
                     yield f"{name}[{i}]", v
 
-    def replace(self, **changes: object) -> Network:
+    def replace(self, **changes: Unpack[_Changes]) -> Network:
         """A copy with some fields replaced (the hash is recomputed)."""
-        fields = dict(
+        fields = _Changes(
             W_hh=self.W_hh, W_ih=self.W_ih, b=self.b, W_out=self.W_out, b_out=self.b_out,
             h0=self.h0, activation=self.activation,
         )
         fields.update(changes)
-        return Network(**fields)  # type: ignore[arg-type]
+        return Network(**fields)

@@ -85,10 +85,10 @@ class StackEncoding:
         if rem != 0:
             raise self._not_encoding(value)
         digits = _int_to_digits(value.p * scale, self.base, length, {})
-        out = [sym.get(x) for x in digits]
-        if None in out:
+        out = [s for s in (sym.get(x) for x in digits) if s is not None]
+        if len(out) != len(digits):  # a digit that is no symbol's
             raise self._not_encoding(value)
-        return tuple(out)  # type: ignore[arg-type]
+        return tuple(out)
 
     def _not_encoding(self, value: fmpq) -> InputError:
         shown = str(value) if value.height_bits() <= 200 else f"a value of {value.height_bits()} bits"
@@ -225,8 +225,8 @@ class SimulationMap:
         h[self.control_unit(config.state)] = ONE
         for enc, content in zip(self.stacks, config.stacks, strict=True):
             h[enc.unit] = enc.encode(content)
-        for enc, value in zip(self.registers, config.registers, strict=True):
-            h[enc.unit] = enc.encode(value)
+        for reg_enc, value in zip(self.registers, config.registers, strict=True):
+            h[reg_enc.unit] = reg_enc.encode(value)
         return h
 
     def decode(self, program: Program, h: Sequence[fmpq]) -> Config:

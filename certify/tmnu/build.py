@@ -213,7 +213,11 @@ class Builder:
         """Declare a register with ``|r| <= bound`` or ``lo <= r <= hi``; returns it as an expression."""
         if (bound is None) == (bounds is None):
             raise InputError(f"register {name!r}: give exactly one of bound= or bounds=")
-        lo, hi = (-_num(bound), _num(bound)) if bound is not None else (_num(bounds[0]), _num(bounds[1]))
+        if bound is not None:
+            lo, hi = -_num(bound), _num(bound)
+        else:
+            assert bounds is not None  # exactly one of the two is given (checked above)
+            lo, hi = _num(bounds[0]), _num(bounds[1])
         if input:
             self.input_register = name
         self.registers.append(Register(name, lo, hi, None if input else _num(initial)))

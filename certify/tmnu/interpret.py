@@ -17,15 +17,20 @@ from flint import fmpq
 
 from certify.errors import InputError
 from certify.rational import ONE
-from certify.tmnu.program import EMPTY, Config, Program, Transition, symbol_name
+from certify.tmnu.program import EMPTY, Config, Program, Register, Transition, symbol_name
 
 
 def initial_config(program: Program, x: fmpq) -> Config:
     """The start configuration with the input ``x`` loaded into the input register."""
     if not -ONE <= x <= ONE:
         raise InputError(f"x={x} is outside the input domain [-1, 1]")
-    regs = tuple(x if r.name == program.input_register else r.initial for r in program.registers)
-    return Config(program.start, tuple(s.initial for s in program.stacks), regs)  # type: ignore[arg-type]
+    return Config(program.start, tuple(s.initial for s in program.stacks),
+                  tuple(x if r.name == program.input_register else _initial(r) for r in program.registers))
+
+
+def _initial(r: Register) -> fmpq:
+    assert r.initial is not None  # validate: only the input register has no initial value
+    return r.initial
 
 
 @dataclass
@@ -61,7 +66,8 @@ class Interpreter:
             elif act.kind == "pop":
                 stacks.append(content[1:])
             else:
-                stacks.append((act.symbol, *content))  # type: ignore[arg-type]
+                assert act.symbol is not None  # the readers and the builder give every push its symbol
+                stacks.append((act.symbol, *content))
         regs = config.registers
         if t.op is not None:
             new = p.op(t.op).apply(config.register_dict(p))

@@ -25,9 +25,10 @@ A transition's ``reads`` names only the stacks it looks at; the others are wildc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from flint import fmpq
 
@@ -204,14 +205,20 @@ class Program:
     def _by_name(self) -> tuple[dict[str, Stack], dict[str, Register], dict[str, NeuralOp]]:
         """Stacks, registers and ops by name (first of a duplicated name), built once: lookups in a
         program of 10^5 ops are then constant time, not a scan each."""
-        index: tuple[dict, dict, dict] = ({}, {}, {})
-        for table, items in zip(index, (self.stacks, self.registers, self.ops), strict=True):
-            for item in items:
-                table.setdefault(item.name, item)
-        return index
+        return _first_by_name(self.stacks), _first_by_name(self.registers), _first_by_name(self.ops)
 
     def register_box(self) -> dict[str, tuple[fmpq, fmpq]]:
         return {r.name: (r.lo, r.hi) for r in self.registers}
+
+
+_Named = TypeVar("_Named", Stack, Register, NeuralOp)
+
+
+def _first_by_name(items: Iterable[_Named]) -> dict[str, _Named]:
+    table: dict[str, _Named] = {}
+    for item in items:
+        table.setdefault(item.name, item)
+    return table
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ def universal_rows(f, fx: sympy.Expr, *, rel_tol: float = 0.05, claims=()):
     out = []
     for i, r in enumerate(rows):
         t_end = rows[i + 1].T if i + 1 < len(rows) else None
-        label = "y = 0 (no round yet)" if r.index == 0 else (
+        label = "y = 0 (no round yet)" if r.round is None else (  # row 0, the only one without a round
             f"round {r.index} (deg {r.round.degree}, m {min(r.round.teeth, default=0)}"
             + (f"-{max(r.round.teeth)}" if r.round.teeth and max(r.round.teeth) != min(r.round.teeth) else "") + ")")
         low = max(r.approx.lower - r.arith, fmpq(0))

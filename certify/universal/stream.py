@@ -188,7 +188,9 @@ def plan_stream(
     goal = float(target) / 3 if target is not None else 0.0
     estimates = {d: max(_err(a, d, xs, fx), floor, goal) for d in degrees}
     budget = fmpq(*float(estimates[degrees[-1]] / (4 * len(degrees))).as_integer_ratio())
-    out, prev, bits = [], {}, 0
+    out: list[PlannedRound] = []
+    prev: dict[int, fmpq] = {}
+    bits = 0
     for d in degrees:
         est = estimates[d]
         bits = max(bits, int(math.ceil(math.log2(4 * (d + 1) / est))), 1)
@@ -234,7 +236,8 @@ def _choose_degrees(a, xs, fx, size: float, target: fmpq | None, rounds: int | N
         ratio = (goal / max(size, goal)) ** (1 / rounds)
     if target is not None:
         goal = float(target) / 3
-        out, level = [], size
+        out: list[int] = []
+        level = size
         while not out or err(out[-1]) > goal:
             want = max(level * ratio, goal) if rounds is None or len(out) + 1 < rounds else goal
             d = next((c for c in cands if (not out or c > out[-1]) and err(c) <= want), None)
@@ -244,8 +247,9 @@ def _choose_degrees(a, xs, fx, size: float, target: fmpq | None, rounds: int | N
             out.append(d)
             level = err(d)
         return out
+    assert rounds is not None  # target is None here, and one of the two is given (checked above)
     out = []
-    for r in range(1, rounds + 1):  # type: ignore[operator]
+    for r in range(1, rounds + 1):
         d = min(2**r, MAX_DEGREE)
         if out and (d <= out[-1] or err(d) > 0.9 * err(out[-1])):
             continue  # no real improvement: merge into the next round
