@@ -19,6 +19,9 @@ _STYLE = {Verdict.PROVED: "PROVED", Verdict.REFUTED: "REFUTED", Verdict.UNKNOWN:
 @click.argument("weights", type=click.Path(dir_okay=False))
 @click.option("--timeout", type=FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Seconds per SMT query; a query that runs out gives UNKNOWN, never PROVED.")
+@click.option("--rlimit", type=IntRange(1, 10**12), default=None,
+              help="z3's resource budget per SMT query: deterministic (the same UNKNOWN on every machine), unlike "
+                   "--timeout. Exceeding it gives UNKNOWN.")
 @click.option("--jobs", type=IntRange(1, 256), default=1, show_default=True,
               help="Worker processes for the obligations.")
 @click.option("--certificate", "cert_path", type=click.Path(dir_okay=False),
@@ -26,8 +29,8 @@ _STYLE = {Verdict.PROVED: "PROVED", Verdict.REFUTED: "REFUTED", Verdict.UNKNOWN:
 @click.option("--json", "as_json", is_flag=True, help="Print the certificate as JSON instead of tables.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first REFUTED obligation.")
 @click.option("--all", "show_all", is_flag=True, help="List every obligation, not only the ones not PROVED.")
-def check_cmd(weights: str, timeout: float, jobs: int, cert_path: str | None, as_json: bool, fail_fast: bool,
-              show_all: bool) -> int:
+def check_cmd(weights: str, timeout: float, rlimit: int | None, jobs: int, cert_path: str | None, as_json: bool,
+              fail_fast: bool, show_all: bool) -> int:
     """Prove, with exact arithmetic, that every RNN step of WEIGHTS simulates its TMNU step exactly.
 
     \b
@@ -49,7 +52,7 @@ def check_cmd(weights: str, timeout: float, jobs: int, cert_path: str | None, as
     f = io.read(weights)
     smt_dir = Path(cert_path).parent / "smt" if cert_path else None
     witness_dir = Path(cert_path).parent / "witnesses" if cert_path else None  # else: replay commands inline
-    options = Options(timeout=timeout, jobs=jobs, smt_dir=smt_dir, fail_fast=fail_fast,
+    options = Options(timeout=timeout, rlimit=rlimit, jobs=jobs, smt_dir=smt_dir, fail_fast=fail_fast,
                       weights_name=_relative(weights, cert_path), witness_dir=witness_dir)
     total = obligation_count(f)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -24,6 +24,9 @@ from certify.cli.app import FloatRange, IntRange, cli, console, err_console
                                                  "for byte).")
 @click.option("--timeout", type=FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Without --certificate: seconds per SMT query of the check (a timeout gives UNKNOWN).")
+@click.option("--rlimit", type=IntRange(1, 10**12), default=None,
+              help="z3's resource budget per SMT query: deterministic (the same UNKNOWN on every machine), unlike "
+                   "--timeout. Exceeding it gives UNKNOWN.")
 @click.option("--jobs", type=IntRange(1, 256), default=1, show_default=True,
               help="Without --certificate: worker processes for the check.")
 @click.option("--samples", type=IntRange(1, 64), default=7, show_default=True,
@@ -35,7 +38,7 @@ from certify.cli.app import FloatRange, IntRange, cli, console, err_console
               help="Longest exact rollout for the trajectory and the measured errors (claimed runtimes beyond it "
                    "are not sampled; the report says so).")
 def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | None, no_timings: bool, timeout: float,
-               jobs: int, samples: int, no_rates: bool, max_steps: int) -> int:
+               rlimit: int | None, jobs: int, samples: int, no_rates: bool, max_steps: int) -> int:
     """Write a proof report of WEIGHTS: the verdict in plain words, what failed (with the witness and the
     command that replays it), the construction, every obligation, the static claims, precision, error
     against runtime, and plots.
@@ -68,7 +71,7 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
         from certify.prove.checker import Options, check
 
         with err_console.status("checking obligations", spinner="line"):
-            c = check(f, Options(timeout=timeout, jobs=jobs, weights_name=weights))
+            c = check(f, Options(timeout=timeout, rlimit=rlimit, jobs=jobs, weights_name=weights))
         cert, timings = c.to_json(), (None if no_timings else c.timings_json())
     prefix = str(target.with_name(f"{target.stem}.witness")) if target is not None else "witness"
     options = ReportOptions(samples=samples, max_steps=max_steps, witness_prefix=prefix, rates=not no_rates)

@@ -50,6 +50,7 @@ class Options:
     """Parameters of a check (never globals)."""
 
     timeout: float = 10.0       # seconds per SMT query
+    rlimit: int | None = None   # z3's deterministic resource budget per query (None: no budget)
     jobs: int = 1               # worker processes
     smt_dir: Path | None = None  # where .smt2 files are written (None: not written)
     smt_prefix: str = "smt"     # how the certificate refers to that folder
@@ -109,7 +110,8 @@ class _Context:
             self.options.smt_dir.mkdir(parents=True, exist_ok=True)
             (self.options.smt_dir / name).write_text(text)
             evidence["smt"] = f"{self.options.smt_prefix}/{name}"
-        return smt.solve(text, self.options.timeout, variables=[k for k, _, _ in ob.box]), evidence
+        return smt.solve(text, self.options.timeout, variables=[k for k, _, _ in ob.box],
+                         rlimit=self.options.rlimit), evidence
 
     # --- invariants ------------------------------------------------------------------------------
     def invariant(self, ob: Obligation) -> Result:

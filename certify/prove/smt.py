@@ -146,8 +146,9 @@ def _rational(v: z3.ExprRef) -> fmpq:
     raise ValueError(f"z3 returned a non-rational model value {v}")
 
 
-def solve(text: str, timeout: float, variables: Sequence[str] = ("x",)) -> SmtResult:
-    """Decide an SMT-LIB2 query with z3 within ``timeout`` seconds (never guesses); on ``sat`` the
+def solve(text: str, timeout: float, variables: Sequence[str] = ("x",), rlimit: int | None = None) -> SmtResult:
+    """Decide an SMT-LIB2 query with z3 within ``timeout`` seconds and, when given, z3's deterministic resource
+    budget ``rlimit`` (the same answer on every machine; exceeded → unknown). Never guesses; on ``sat`` the
     model gives exact rational values of ``variables`` (the box's keys; the text names them
     ``v0, v1, …`` by :func:`variable_names`).
 
@@ -162,6 +163,8 @@ def solve(text: str, timeout: float, variables: Sequence[str] = ("x",)) -> SmtRe
     ctx = z3.Context()
     s = z3.Solver(ctx=ctx)
     s.set("timeout", max(1, int(timeout * 1000)))
+    if rlimit is not None:
+        s.set("rlimit", rlimit)
     s.from_string(text)
     r = s.check()
     if r == z3.unsat:

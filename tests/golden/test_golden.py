@@ -33,7 +33,7 @@ def _halver_with_bug() -> io.RnnFile:
 CASES = {
     "proved/halver": (lambda: from_compiled(compile_program(halver())), []),
     "refuted/halver_bug": (_halver_with_bug, []),
-    "unknown/sawtooth32": (lambda: from_compiled(compile_program(sawtooth(32))), ["--timeout", "0.001"]),
+    "unknown/sawtooth32": (lambda: from_compiled(compile_program(sawtooth(32))), ["--rlimit", "1"]),
 }
 
 

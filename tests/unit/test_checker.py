@@ -94,7 +94,7 @@ def test_non_inductive_bounds_are_refuted_naming_the_op() -> None:
 
 def test_forced_timeout_is_unknown_never_proved() -> None:
     f = from_compiled(compile_program(sawtooth(32)))
-    cert = check(f, Options(timeout=0.001))
+    cert = check(f, Options(rlimit=1))
     assert cert.verdict is Verdict.UNKNOWN
     unknown = [r for r in cert.results if r.verdict is Verdict.UNKNOWN]
     assert all("z3" in r.reason for r in unknown)
