@@ -8,7 +8,7 @@ The independent re-checker (``certify/prove/recheck.py``) implements the same ru
 ``docs/security.md`` states them.
 
 >>> from flint import fmpq
->>> from certify.rational import JsonDecimal
+>>> from certify.untrusted import JsonDecimal
 >>> canonical({"b": [1, JsonDecimal("0.50")], "a": "x", "c": None, "d": fmpq(-3, 6)})
 '{"a":"x","b":[1,1/2],"c":null,"d":-1/2}'
 """
@@ -22,7 +22,8 @@ from typing import Any
 
 from flint import fmpq, fmpz
 
-from certify.rational import JsonConstant, JsonDecimal, parse_number
+from certify.rational import parse_number
+from certify.untrusted import JsonConstant, JsonDecimal
 
 
 def canonical(value: Any) -> str:
