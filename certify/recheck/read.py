@@ -42,7 +42,6 @@ class RecheckError(Exception):
     """The certificate or its weight file cannot be read (malformed: exit 2)."""
 
 
-# --- numbers and files ---------------------------------------------------------------------------------------
 class _Num(str):
     """The exact text of a JSON number (kept as text: never a float, never a huge int built from it)."""
 
