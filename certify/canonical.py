@@ -4,11 +4,11 @@ Keys are sorted, there is no whitespace, strings are ASCII-escaped JSON, and eve
 integer, a decimal literal kept as text (:class:`~certify.rational.JsonDecimal`), an ``fmpq`` or a
 ``Fraction`` — is written unquoted as the exact rational it denotes (``"p"`` or ``"p/q"`` in lowest
 terms), so ``0.5`` and ``1/2`` written as numbers hash alike while the *string* ``"0.5"`` stays a string.
-The independent re-checker (``certify/prove/recheck.py``) implements the same rules on its own;
+The independent re-checker (``certify/recheck/``) implements the same rules on its own;
 ``docs/security.md`` states them.
 
 >>> from flint import fmpq
->>> from certify.rational import JsonDecimal
+>>> from certify.untrusted import JsonDecimal
 >>> canonical({"b": [1, JsonDecimal("0.50")], "a": "x", "c": None, "d": fmpq(-3, 6)})
 '{"a":"x","b":[1,1/2],"c":null,"d":-1/2}'
 """
@@ -22,7 +22,8 @@ from typing import Any
 
 from flint import fmpq, fmpz
 
-from certify.rational import JsonConstant, JsonDecimal, parse_number
+from certify.rational import parse_number
+from certify.untrusted import JsonConstant, JsonDecimal
 
 
 def canonical(value: Any) -> str:

@@ -46,7 +46,8 @@ from typing import Any
 from flint import fmpq
 
 from certify.errors import InputError
-from certify.rational import NAME, check_name, parse_number, quote, read_untrusted
+from certify.rational import parse_number
+from certify.untrusted import NAME, check_name, quote, read_untrusted
 
 KEYS = ("baseline", "construction", "fresh_check", "jobs", "recheck", "require_simulation", "thresholds", "timeout",
         "weights")

@@ -211,8 +211,8 @@ def _certificate(t: Target, base: dict | None, sha: str, recheck: bool) -> Check
         return Check(t.name, "certificate", verdict, f"the baseline certificate {shown(t.baseline)} is {verdict.value}",
                      ("baseline verdict",), time.perf_counter() - t0)
     if recheck:
-        from certify.prove.recheck import RecheckError
-        from certify.prove.recheck import recheck as run_recheck
+        from certify.recheck import RecheckError
+        from certify.recheck import recheck as run_recheck
 
         try:
             rep = run_recheck(t.baseline, weights=t.weights)

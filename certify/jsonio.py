@@ -25,7 +25,8 @@ from typing import Any
 from flint import fmpq
 
 from certify.errors import InputError
-from certify.rational import JsonConstant, JsonDecimal, current_limits, parse_number, quote, read_untrusted
+from certify.rational import parse_number
+from certify.untrusted import JsonConstant, JsonDecimal, current_limits, quote, read_untrusted
 
 
 def _int(text: str) -> int | JsonDecimal:

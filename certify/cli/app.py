@@ -18,7 +18,8 @@ from rich.console import Console
 
 from certify import __version__
 from certify.errors import InputError
-from certify.rational import ENV, Limits, decimal, limits_from_env, limits_scope, parse_limit_assignments
+from certify.rational import decimal
+from certify.untrusted import ENV, Limits, limits_from_env, limits_scope, parse_limit_assignments
 
 _DECIMAL = re.compile(r"[+-]?[0-9]*\.?[0-9]+([eE][+-]?[0-9]+)?")
 

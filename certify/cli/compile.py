@@ -50,7 +50,7 @@ def _check_size(prog, spec: str) -> None:
     """Refuse a program whose network would be beyond ``max_dimension`` before compiling it: certify never
     writes a weight file it would refuse to read, and the compiler's work grows with the units."""
     from certify.errors import InputError
-    from certify.rational import current_limits
+    from certify.untrusted import current_limits
 
     units = (3 * len(prog.states) + len(prog.transitions) + 3 * len(prog.stacks) + 3 * len(prog.registers)
              + sum(2 * len(s.alphabet) for s in prog.stacks) + sum(len(o.hidden) for o in prog.ops))

@@ -29,7 +29,7 @@ def recheck_cmd(certificates: tuple[str, ...], timeout: float, weights: str | No
     fails loudly with exit code 1; a malformed file exits 2; otherwise the exit code is the
     certificate's (0 PROVED, 10 REFUTED, 20 UNKNOWN).
     """
-    from certify.prove.recheck import RecheckError, recheck
+    from certify.recheck import RecheckError, recheck
 
     worst = 0
     for path in certificates:

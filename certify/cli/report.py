@@ -95,7 +95,7 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
 def _confirmed(f, cert: dict, weights: str, cert_path: str) -> None:
     """A certificate's verdicts are shown only when they are of these weights and the re-checker confirms them."""
     from certify.errors import DidNotRecheck, InputError
-    from certify.prove.recheck import RecheckError, recheck
+    from certify.recheck import RecheckError, recheck
     from certify.spec.digest import content_sha256
 
     got, sha = cert.get("weights", {}).get("sha256") if isinstance(cert.get("weights"), dict) else None, \

@@ -45,7 +45,7 @@ def rollout(
     (``certify --limit max_state_bits=N`` raises it). The universal approximators stay far below: their
     state is about the size of h0 (the stream) plus the registers.
 
-    >>> from certify.rational import Limits, limits_scope
+    >>> from certify.untrusted import Limits, limits_scope
     >>> from certify.spec.network import Network
     >>> halver = Network.from_dense(W_hh=[["1/2"]], W_ih=[[0]], b=[0], W_out=[[1]], b_out=[0], h0=[1])
     >>> with limits_scope(Limits(max_state_bits=600)):
@@ -56,7 +56,7 @@ def rollout(
 at the start, beyond max_state_bits=600 (raise it with --limit max_state_bits=N, or use an interval backend)
     """
     from certify.errors import InputError
-    from certify.rational import current_limits
+    from certify.untrusted import current_limits
 
     allowed = current_limits().max_state_bits
     start = sum(v.height_bits() for v in (net.h0 if h0 is None else h0))

@@ -17,7 +17,7 @@ token count, nesting depth; no recursion on untrusted depth) and accepts only th
   not => = distinct < <= > >= + - * / ite`` that are well sorted and linear (at most one
   non-constant factor in ``*``; a divisor is a nonzero numeral or decimal).
 
-The re-checker (:mod:`certify.prove.recheck`) has its own, independent guard for the same language.
+The re-checker (:mod:`certify.recheck`) has its own, independent guard for the same language.
 
 >>> script = check("(set-logic QF_LRA)\\n(declare-fun v0 () Real)\\n(assert (< v0 (/ 1.0 2.0)))\\n(check-sat)\\n")
 >>> script.declared

@@ -37,10 +37,11 @@ from flint import fmpq
 
 from certify.errors import InputError
 from certify.jsonio import loads
-from certify.rational import TENSOR, ZERO, MiB, check_name, current_limits, from_float, quote
+from certify.rational import ZERO, from_float
 from certify.spec.file import RnnFile
 from certify.spec.network import Network
 from certify.spec.sparse import SparseMatrix
+from certify.untrusted import TENSOR, MiB, check_name, current_limits, quote
 
 #: Most arrays one weight file may hold (a network has at most eight).
 MAX_ARRAYS = 64

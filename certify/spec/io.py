@@ -26,10 +26,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from certify.errors import InputError
-from certify.rational import read_untrusted
 from certify.spec import binary_format, json_format
 from certify.spec.file import InputSpec, RnnFile, Simulation
 from certify.spec.json_format import dumps, loads, to_json_doc
+from certify.untrusted import read_untrusted
 
 __all__ = ["InputSpec", "RnnFile", "Simulation", "dumps", "loads", "read", "to_json_doc", "write"]
 

@@ -31,13 +31,14 @@ from certify.jsonio import array, integer, number, string
 from certify.jsonio import dumps as json_dumps
 from certify.jsonio import field as jfield
 from certify.jsonio import loads as json_loads
-from certify.rational import ZERO, check_name, current_limits, number_budget, quote, to_json
+from certify.rational import ZERO, number_budget, to_json
 from certify.spec.file import InputSpec, RnnFile, Simulation
 from certify.spec.network import Network
 from certify.spec.simulation import SimulationMap
 from certify.spec.sparse import SparseMatrix
 from certify.tmnu import serialize
 from certify.tmnu.validate import problems as program_problems
+from certify.untrusted import check_name, current_limits, quote
 
 FORMAT = "certify.rnn/1"
 #: The blocks of ``rnn`` that hold weights (bounded by ``max_weight_bits``); h0 is state (``max_number_bits``).

@@ -29,8 +29,9 @@ from flint import fmpq, fmpz
 
 from certify.errors import InputError
 from certify.jsonio import array, field, integer, number, string
-from certify.rational import ONE, ZERO, check_label, check_name, check_symbol, current_limits, quote, to_json
+from certify.rational import ONE, ZERO, to_json
 from certify.tmnu.program import Config, Program, Stack
+from certify.untrusted import check_label, check_name, check_symbol, current_limits, quote
 
 ROLES = ("prologue", "control", "stack", "register", "threshold", "case", "gate", "op", "copy")
 

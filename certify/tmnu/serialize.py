@@ -12,7 +12,6 @@ from typing import Any
 
 from certify.errors import InputError
 from certify.jsonio import array, field, number, type_name
-from certify.rational import SYMBOL, check_name, check_symbol, check_text, current_limits, quote
 from certify.rational import to_json as num_json
 from certify.tmnu.program import (
     EMPTY,
@@ -25,6 +24,7 @@ from certify.tmnu.program import (
     Transition,
     Update,
 )
+from certify.untrusted import SYMBOL, check_name, check_symbol, check_text, current_limits, quote
 
 #: The keys of a program object (``*.tmnu.json`` or ``simulation.program``).
 PROGRAM_KEYS = ("name", "description", "states", "start", "stacks", "registers", "input", "output", "ops",

@@ -13,8 +13,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 from certify.errors import ProgramError
-from certify.rational import ONE, current_limits
+from certify.rational import ONE
 from certify.tmnu.program import EMPTY, Program, Transition, symbol_name
+from certify.untrusted import current_limits
 
 #: Every check here is linear in the program's size, except the (state, tops) cases: at most
 #: ``Limits.max_cases`` of them, each looked up once per distinct read pattern of its state, and at most

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from certify.constructions.bundled import BUNDLED
-from certify.prove.recheck import recheck
+from certify.recheck import recheck
 
 ROOT = Path(__file__).resolve().parents[2]
 PROOFS = ROOT / "proofs"

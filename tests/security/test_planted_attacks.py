@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from cases import compiled
 
+from certify import recheck as independent
 from certify.compiler.tmnu_to_rnn import from_compiled
-from certify.prove import recheck as independent
 from certify.prove.checker import Options, check
 from certify.spec import io
 from certify.verdict import Verdict

@@ -12,7 +12,7 @@ import pytest
 
 from certify.errors import InputError
 from certify.jsonio import loads
-from certify.rational import Limits, limits_scope, read_untrusted
+from certify.untrusted import Limits, limits_scope, read_untrusted
 
 ROOT = Path(__file__).resolve().parents[2]
 SQUARING = ROOT / "proofs/squaring/squaring.rnn.json"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from certify.errors import InputError
-from certify.rational import Limits, check_name, check_symbol, limits_scope
 from certify.spec.simulation import SimulationMap, StackEncoding
 from certify.tmnu import serialize
 from certify.tmnu.validate import problems
 from certify.universal.interpreter import SYMBOLS
+from certify.untrusted import Limits, check_name, check_symbol, limits_scope
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,9 +18,11 @@ import pytest
 from cases import compiled
 from flint import fmpq
 
+from certify import recheck as independent
 from certify.compiler.tmnu_to_rnn import from_compiled
-from certify.prove import recheck as independent
 from certify.prove.checker import Options, check
+from certify.recheck.read import _load_json
+from certify.recheck.weights import _weights
 from certify.spec import io
 from certify.spec.network import Network
 from certify.tmnu.interpret import Interpreter, initial_config, output
@@ -131,7 +133,7 @@ def test_no_mutant_that_changes_behaviour_is_proved(name: str, tmp_path) -> None
     c = compiled(name)
     f = from_compiled(c)
     io.write(f, tmp_path / "original.rnn.json")
-    model = independent.Model.of(independent.File.load(independent._load_json(tmp_path / "original.rnn.json")))
+    model = independent.Model.of(independent.File.load(_load_json(tmp_path / "original.rnn.json")))
     required = model.required()
     rng = random.Random(7)
     counts: Counter[str] = Counter()
@@ -144,7 +146,7 @@ def test_no_mutant_that_changes_behaviour_is_proved(name: str, tmp_path) -> None
         elif cert.verdict is Verdict.REFUTED:
             bad = next(r for r in cert.results if r.verdict is Verdict.REFUTED)
             w = bad.evidence["witness"]
-            model.w = independent._weights(io.to_json_doc(mf))  # the mutant's weights, read independently
+            model.w = _weights(io.to_json_doc(mf))  # the mutant's weights, read independently
             why = independent.replay_witness(model, required[bad.id], w)
             assert why is None, f"{name}: witness does not replay: {what}: {why}"
             counts["refuted"] += 1

@@ -11,7 +11,7 @@ from flint import fmpq
 from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 from certify.jsonio import dumps
 from certify.prove.checker import Options, check
-from certify.prove.recheck import recheck
+from certify.recheck import recheck
 from certify.spec import io
 from certify.tmnu.build import Builder, relu
 from certify.verdict import Verdict

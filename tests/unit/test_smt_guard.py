@@ -1,4 +1,4 @@
-"""The two SMT-LIB allowlist guards (prover: certify.prove.smt_guard; re-checker: its own in recheck.py).
+"""The two SMT-LIB allowlist guards (prover: certify.prove.smt_guard; re-checker: its own, certify.recheck.smt_guard).
 
 Both accept every query the prover and the re-checker write, and refuse — without recursion, in
 bounded time — every command, option and construct outside plain QF_LRA.
@@ -15,11 +15,14 @@ import pytest
 import z3
 from cases import CASES, compiled
 
+from certify import recheck as rc
 from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
-from certify.prove import recheck as rc
 from certify.prove import smt, smt_guard
 from certify.prove.checker import Options, check
 from certify.rational import parse_number as q
+from certify.recheck.smt import _smt_names
+from certify.recheck.smt_guard import _smt_guard
+from certify.recheck.solvers import _not_vacuous
 from certify.spec import io
 from certify.universal.interpreter import universal_interpreter
 
@@ -31,7 +34,7 @@ def prover_guard(text: str) -> None:
 
 
 def recheck_guard(text: str) -> None:
-    rc._smt_guard(text)
+    _smt_guard(text)
 
 
 GUARDS = {"prover": (prover_guard, smt_guard.SmtGuardError), "recheck": (recheck_guard, rc.SmtRefused)}
@@ -184,7 +187,7 @@ def test_errors_name_the_offending_token() -> None:
     with pytest.raises(smt_guard.SmtGuardError, match="'abs' is not an allowed function symbol"):
         smt_guard.check(REFUSED["unknown function"])
     with pytest.raises(rc.SmtRefused, match="string literals are refused"):
-        rc._smt_guard(REFUSED["echo"])
+        _smt_guard(REFUSED["echo"])
 
 
 # --- everything we generate is accepted by both guards ---------------------------------------------------------
@@ -234,7 +237,7 @@ def test_recheck_own_queries_are_accepted_by_both_guards() -> None:
     for goal in ("nonzero", "negative"):
         text = rc.smt_query(box, exprs, goal)
         smt_guard.check(text)
-        rc._smt_guard(text)
+        _smt_guard(text)
         assert "(declare-fun v0 () Real)" in text and "(define-fun a0 () Real" in text
 
 
@@ -256,7 +259,7 @@ def test_committed_queries_are_accepted(guard: str) -> None:
 def test_both_sides_name_variables_alike() -> None:
     keys = ["x", "v:B", "r:acc", "r:Z", "v:A", "r:x1"]
     box = {k: (Fraction(0), Fraction(1)) for k in keys}
-    assert smt.variable_names(keys) == rc._smt_names(box)
+    assert smt.variable_names(keys) == _smt_names(box)
     assert smt.variable_names(keys)["r:Z"] == "v0"  # Python string order: "r:Z" < "r:acc"
     with pytest.raises(ValueError):
         smt.variable_names(["x", "x"])
@@ -299,20 +302,20 @@ def test_recheck_solvers_refuse_to_run_a_refused_text(status: Callable[[str, flo
 def test_recheck_not_vacuous_checks_its_own_index_names() -> None:
     box = {"x": (Fraction(-1), Fraction(1)), "r:a": (Fraction(0), Fraction(1))}
     good = smt.negativity_query({k: (q(str(a)), q(str(b))) for k, (a, b) in box.items()}, {"r:a": q(1)})
-    assert rc._not_vacuous(good, box, 5.0) is None
-    assert "declares" in rc._not_vacuous(good, {"x": box["x"]}, 5.0)
+    assert _not_vacuous(good, box, 5.0) is None
+    assert "declares" in _not_vacuous(good, {"x": box["x"]}, 5.0)
     lines = good.splitlines(keepends=True)
     goal = max(i for i, line in enumerate(lines) if line.startswith("(assert"))
     vacuous = "".join(lines[:goal]) + "(assert (> v0 5.0))\n" + "".join(lines[goal:])  # v0 = r:a is in [0, 1]
-    assert "vacuous" in rc._not_vacuous(vacuous, box, 5.0)
-    assert "refused" in rc._not_vacuous(REFUSED["echo"], box, 5.0)
+    assert "vacuous" in _not_vacuous(vacuous, box, 5.0)
+    assert "refused" in _not_vacuous(REFUSED["echo"], box, 5.0)
 
 
 def test_comments_are_sanitized() -> None:
     hostile = "r:a|b\"c\r(echo x)\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029;é"
     text = smt.negativity_query({f"r:{hostile}": (q(0), q(1))}, {f"r:{hostile}": q(1)}, comment=f"id[{hostile}]")
     smt_guard.check(text)
-    rc._smt_guard(text)
+    _smt_guard(text)
     for line in text.split("\n"):
         assert line == "" or line.startswith("(") or line.startswith("; ")
         assert all(" " <= c <= "~" for c in line)
