@@ -25,9 +25,9 @@ from flint import arb, arb_mat, ctx, fmpq
 
 from certify.errors import InputError
 from certify.execute.enclosure import Enclosures, Inputs
-from certify.execute.interval import float_ball
 from certify.execute.lanes import ExactLanes, LaneSplit, no_split, split_lanes
 from certify.execute.rollout import Progress
+from certify.execute.rounding import float_ball, next_up
 from certify.spec.network import Network
 
 MIN_PREC, MAX_PREC = 16, 1 << 20
@@ -57,7 +57,7 @@ def _ball_to_float(a: arb) -> tuple[float, float]:
         r, e2 = float_ball(rad)
     except InputError:
         return 0.0, math.inf
-    return m, math.nextafter(math.nextafter(e + r, math.inf) + e2, math.inf)
+    return m, next_up(next_up(e + r) + e2)
 
 
 def rollout_arb(

@@ -26,7 +26,7 @@ import numpy as np
 from flint import fmpq
 
 from certify.errors import InputError
-from certify.execute.interval import float_ball
+from certify.execute.rounding import float_ball, next_up
 from certify.rational import from_float
 
 #: Largest batch a command line may ask for (4·10^6 lanes of a 1000-unit network is already 32 GB).
@@ -83,7 +83,7 @@ class Inputs:
         for j, (c, h) in enumerate(zip(mids, halves, strict=True)):
             m[j], e = float_ball(c, f"x[{j}]")
             hf, he = float_ball(h, f"x[{j}]")
-            r[j] = np.nextafter(np.nextafter(e + hf, np.inf) + he, np.inf) if (h or e) else 0.0
+            r[j] = next_up(next_up(e + hf) + he) if (h or e) else 0.0
         return np.tile(m, (d, 1)), np.tile(r, (d, 1))
 
 

@@ -96,7 +96,7 @@ def enclosures_exact(net: Network, inputs, steps: int, times: Iterable[int],
 
     from certify.errors import InputError
     from certify.execute.enclosure import Enclosures
-    from certify.execute.interval import float_balls
+    from certify.execute.rounding import float_balls
 
     if not inputs.is_points:
         raise InputError("the exact backend needs points, not x-intervals")
