@@ -165,11 +165,11 @@ def err_prod(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     """``p = fl(a·b)`` and ``e ≥ |a·b - p|``, with ``e == 0`` exactly when the product is exact.
 
     Dekker's TwoProduct (Veltkamp split) gives the error exactly away from overflow and underflow;
-    where an operand exceeds 2^500 or ``p`` is a nonzero below 2^-900 the bound
-    ``|p|·2^-50 + 2^-1070`` is used instead.
+    where an operand exceeds 2^500, or ``|p|`` is below 2^-900 (0 included: an underflowed product)
+    while neither factor is 0, the bound ``|p|·2^-50 + 2^-1070`` is used instead.
 
-    >>> p, e = err_prod(np.array([3.0]), np.array([0.1])); bool(e[0] > 0)
-    True
+    >>> p, e = err_prod(np.array([3.0, 2.0**-600]), np.array([0.1, 2.0**-600])); bool(e[0] > 0), bool(e[1] > 0)
+    (True, True)
     """
     p = a * b
     ca = _SPLIT * a
@@ -179,7 +179,8 @@ def err_prod(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     bh = cb - (cb - b)
     bl = b - bh
     e = np.abs(((ah * bh - p) + ah * bl + al * bh) + al * bl)  # Dekker: exact away from over/underflow
-    unsafe = (np.abs(a) > _BIG) | (np.abs(b) > _BIG) | ((p != 0) & (np.abs(p) < TINY))
+    # a product of nonzero factors below TINY, or underflowed to 0, may have lost bits that Dekker cannot see
+    unsafe = (np.abs(a) > _BIG) | (np.abs(b) > _BIG) | ((np.abs(p) < TINY) & (a != 0) & (b != 0))
     return p, np.where(unsafe, np.abs(p) * 2.0**-50 + _ETA_GUARD, e)
 
 

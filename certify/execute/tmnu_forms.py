@@ -93,7 +93,7 @@ def _scaled(a, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """a·v and an upper bound of its rounding error (None when it is exactly 0)."""
     if _pow2(a):
         p = a * v
-        if not np.any((p != 0) & (np.abs(p) < TINY)):
+        if a == 0 or not np.any((np.abs(p) < TINY) & (v != 0)):  # no product below TINY or underflowed to 0
             return p, None
     p, e = err_prod(a, v)
     return p, (e if e.any() else None)
