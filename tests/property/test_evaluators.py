@@ -9,7 +9,8 @@ several inputs (DESIGN §10: one exact reference, one table of cases):
 * the enclosing affine forms contain the exact value on every lane that contains x: on 16 uniform
   lanes and on a lane of half-width 2^-40 around each input. Checked in exact rationals.
 
-Size: len(CASES) + 1 programs (the named cases and the universal interpreter with a short stream)
+Size: len(CASES) + 2 programs (the named cases, the universal interpreter with a short stream and a
+program with non-dyadic coefficients)
 × len(INPUTS) inputs × STEPS TMNU steps, every register at every step.
 """
 
@@ -28,6 +29,7 @@ from certify.execute.rounding import exact, nearest
 from certify.execute.tmnu_forms import Form, Lanes, enclose_registers
 from certify.execute.tmnu_path import ControlPath, control_path
 from certify.execute.tmnu_registers import exact_registers, sample_registers
+from certify.tmnu.build import Builder, relu
 from certify.tmnu.core import EXACT, IndexedOp
 from certify.tmnu.interpret import Interpreter, initial_config
 from certify.tmnu.program import Config, Program
@@ -57,7 +59,19 @@ def universal() -> Program:
     return build_universal("exp(x)", target=fmpq(1, 10)).program
 
 
-PROGRAMS = {**CASES, "universal": universal}
+def thirds() -> Program:
+    """Non-dyadic coefficients, constants and initial value (every named case is dyadic): the forms'
+    coefficient balls and the float sampler's rounded coefficients are exercised."""
+    b = Builder("thirds")
+    x = b.register("x", bound=1, input=True)
+    r = b.register("r", bound=2, initial="1/3")
+    b.output(r)
+    b.op("mix", r=(r + x) / 3 + relu(x - r) / 5 - "1/7")
+    b.forever("loop", "mix")
+    return b.build()
+
+
+PROGRAMS = {**CASES, "universal": universal, "thirds": thirds}
 
 
 def _lanes() -> Lanes:
@@ -83,7 +97,8 @@ def _forms(name: str) -> dict[int, list[Form]]:
 def _float_tolerances(p: Program, path: ControlPath) -> list[fmpq]:
     """A forward error bound of float64 sampling at each step 0..STEPS, exactly: per op, a Lipschitz
     constant L (∞-norm, through the ReLUs) and a rounding bound ε over the declared register box,
-    tol_n = L·tol_(n-1) + ε. Crude (expanding programs exhaust it in a few steps) but sound."""
+    tol_n = L·tol_(n-1) + ε, tol_0 the rounding of the initial values. Crude (expanding programs
+    exhaust it in a few steps) but sound."""
     bound = [max(abs(r.lo), abs(r.hi)) for r in p.registers]
     per_op = []
     for op in p.ops:
@@ -97,7 +112,8 @@ def _float_tolerances(p: Program, path: ControlPath) -> list[fmpq]:
             lip = max(lip, sum((abs(c) for _, c in ts), fmpq(0)) + sum((abs(c) * lip_h[k] for k, c in relus), fmpq(0)))
             eps = max(eps, GAMMA * (mag + via))
         per_op.append((lip, eps))
-    tol = [fmpq(0)]
+    tol = [max((abs(r.initial - exact(nearest(r.initial))) for r in p.registers if r.initial is not None),
+               default=fmpq(0))]  # initial values rounded to float
     for n in range(1, STEPS + 1):
         i = path.ops[n - 1] if n <= path.steps else -1
         lip, eps = per_op[i] if i >= 0 else (fmpq(1), fmpq(0))
