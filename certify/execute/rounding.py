@@ -10,7 +10,7 @@ Two families (``research/rigorous-numerics.md`` §1):
   round-to-nearest result from above, cheaply, on any array namespace (:func:`up`) or on NumPy.
 
 Rationals enter float64 through :func:`nearest`, :func:`round_up`, :func:`float_ball` and
-:func:`tight_ball`; :func:`exact` is the way back, exactly.
+:func:`tight_ball`; :func:`certify.rational.from_float` is the way back, exactly.
 
 >>> bool(add_up(1.0, 2.0**-60) > 1.0), bool(add_down(1.0, 2.0**-60) == 1.0), bool(add_up(1.0, 0.5) == 1.5)
 (True, True, True)
@@ -28,6 +28,7 @@ import numpy as np
 from flint import fmpq
 
 from certify.errors import InputError
+from certify.rational import from_float
 
 U = 2.0**-53  #: unit roundoff of binary64, round to nearest
 ETA = 2.0**-1074  #: smallest subnormal
@@ -40,15 +41,6 @@ _ETA_GUARD = 2.0**-1070  # absolute error term for products flagged unsafe
 
 
 # --- rationals into float64 and back ------------------------------------------------------------------------
-def exact(v: float) -> fmpq:
-    """The rational a finite float denotes, exactly.
-
-    >>> exact(0.1) == fmpq(3602879701896397, 36028797018963968)
-    True
-    """
-    return fmpq(*float(v).as_integer_ratio())
-
-
 def nearest(q: fmpq) -> float:
     """``fl(q)``: the float nearest to ``q`` (ties to even), as CPython's correctly rounded int/int division.
 
@@ -59,13 +51,14 @@ def nearest(q: fmpq) -> float:
 
 
 def round_up(q: fmpq) -> float:
-    """The smallest float ≥ ``q`` (``q`` in the float range): ``exact(round_up(q)) ≥ q``, equal when ``q`` is a float.
+    """The smallest float ≥ ``q`` (``q`` in the float range): ``from_float(round_up(q)) ≥ q``, with equality
+    when ``q`` is a float.
 
-    >>> round_up(fmpq(1, 4)), exact(round_up(fmpq(1, 3))) >= fmpq(1, 3)
+    >>> round_up(fmpq(1, 4)), from_float(round_up(fmpq(1, 3))) >= fmpq(1, 3)
     (0.25, True)
     """
     hat = nearest(q)
-    return hat if exact(hat) >= q else math.nextafter(hat, math.inf)
+    return hat if from_float(hat) >= q else math.nextafter(hat, math.inf)
 
 
 def float_ball(q: fmpq, where: str = "value") -> tuple[float, float]:
@@ -106,11 +99,11 @@ def tight_ball(q: fmpq) -> tuple[float, float]:
 
     >>> tight_ball(fmpq(5, 8))
     (0.625, 0.0)
-    >>> m, r = tight_ball(fmpq(1, 10)); abs(fmpq(1, 10) - exact(m)) <= exact(r), r < 2.0**-56
+    >>> m, r = tight_ball(fmpq(1, 10)); abs(fmpq(1, 10) - from_float(m)) <= from_float(r), r < 2.0**-56
     (True, True)
     """
     hat = nearest(q)
-    err = abs(q - exact(hat))
+    err = abs(q - from_float(hat))
     return (hat, 0.0) if err == 0 else (hat, round_up(err))
 
 

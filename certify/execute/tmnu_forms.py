@@ -27,8 +27,9 @@ import numpy as np
 from flint import fmpq
 
 from certify.errors import InputError
-from certify.execute.rounding import TINY, add_down, add_up, err_prod, exact, mul_up, tight_ball, two_sum
+from certify.execute.rounding import TINY, add_down, add_up, err_prod, mul_up, tight_ball, two_sum
 from certify.execute.tmnu_path import ControlPath, output_index, replay
+from certify.rational import from_float
 from certify.tmnu.core import indexed_ops
 from certify.tmnu.program import Program
 
@@ -61,7 +62,7 @@ class Lanes:
 
     def bounds(self, i: int) -> tuple[fmpq, fmpq]:
         """Lane i's endpoints, exactly."""
-        m, h = exact(self.m[i]), exact(self.h[i])
+        m, h = from_float(self.m[i]), from_float(self.h[i])
         return m - h, m + h
 
 

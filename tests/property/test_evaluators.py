@@ -25,10 +25,11 @@ import pytest
 from cases import CASES
 from flint import fmpq
 
-from certify.execute.rounding import exact, nearest
+from certify.execute.rounding import nearest
 from certify.execute.tmnu_forms import Form, Lanes, enclose_registers
 from certify.execute.tmnu_path import ControlPath, control_path
 from certify.execute.tmnu_registers import exact_registers, sample_registers
+from certify.rational import from_float as exact
 from certify.tmnu.build import Builder, relu
 from certify.tmnu.core import EXACT, IndexedOp
 from certify.tmnu.interpret import Interpreter, initial_config

@@ -18,7 +18,6 @@ from certify.execute.rounding import (
     add_down,
     add_up,
     err_prod,
-    exact,
     float_ball,
     float_balls,
     mul_up,
@@ -30,6 +29,7 @@ from certify.execute.rounding import (
     two_sum,
     up,
 )
+from certify.rational import from_float as exact
 
 MAX = np.finfo(np.float64).max
 finite = st.floats(allow_nan=False, allow_infinity=False)
