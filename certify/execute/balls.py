@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from flint import arb, arb_mat, ctx, fmpq
@@ -35,7 +36,7 @@ MIN_PREC, MAX_PREC = 16, 1 << 20
 
 def _dense(rows: Sequence[Sequence[tuple[int, fmpq]]], ncols: int, cols: dict[int, int] | None = None) -> arb_mat:
     """An arb_mat (rounded at the current precision) of exact sparse rows; ``cols`` maps old to new columns."""
-    data = [[0] * ncols for _ in rows]
+    data: list[list[Any]] = [[0] * ncols for _ in rows]
     for r, row in enumerate(rows):
         for j, v in row:
             c = j if cols is None else cols.get(j)

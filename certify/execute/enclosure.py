@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from flint import fmpq
@@ -137,7 +138,7 @@ class Enclosures:
 
     def save_npz(self, path: str | Path) -> None:
         """Write times, exact input bounds (as strings), mid/rad(/gen) and finite flags (no pickle)."""
-        arrays = {
+        arrays: dict[str, Any] = {
             "times": np.asarray(self.times, dtype=np.int64),
             "x_lo": np.asarray([str(v) for v in self.inputs.lo]),
             "x_hi": np.asarray([str(v) for v in self.inputs.hi]),

@@ -247,6 +247,7 @@ class BallLanes:
         cp, n = self.backend.native, self.n
         cp.matmul(self.A, self.X, out=self.D)
         cp.matmul(self.G, self.V, out=self.S)
+        assert self._kernel is not None  # fused CuPy lanes always have their kernel
         self._kernel(self.D, self.S, self.alpha, self.B, self.flags, self.X[:n], self.V[:n], self.S)
         self.R = self.S
 

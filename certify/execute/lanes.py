@@ -131,6 +131,7 @@ class ExactLanes:
         self._window = window
         self._recent: deque[tuple[fmpq, ...]] = deque([self.h], maxlen=window + 1)
         self._cycle: list[tuple[fmpq, ...]] = []
+        self._cycle_start = 0
 
     @property
     def feeds(self) -> bool:

@@ -143,14 +143,18 @@ def rollout_intervals(
     run = _Run(net, inputs, be, sp, mode, sim, checked)
     wanted = sorted({t for t in times if 1 <= t <= steps})
     want = set(wanted)
-    mids, gens, rads, notes = [], [], [], []
+    mids: list[np.ndarray] = []
+    gens: list[np.ndarray] = []  # affine mode only (balls have no generator)
+    rads: list[np.ndarray] = []
+    notes: list[str] = []
     ok_before = np.ones(inputs.size, dtype=bool)
     for t in range(1, steps + 1):
         run.step()
         if t in want:
             m, g, r = run.sample()
             mids.append(m)
-            gens.append(g)
+            if g is not None:
+                gens.append(g)
             rads.append(r)
         if run.split.indep and run.exact.period is None and run.exact.max_bits > max_exact_bits:
             M, R = run.full_state()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 from flint import fmpq
@@ -80,7 +81,7 @@ class Form:
         return add_down(add_down(self.c, -gh), -self.r), add_up(add_up(self.c, gh), self.r)
 
 
-def _pow2(a: object) -> bool:
+def _pow2(a: object) -> TypeGuard[float]:
     """A scalar power of two (or 0): multiplying by it is exact away from underflow and overflow."""
     if not isinstance(a, float):
         return False
@@ -90,7 +91,7 @@ def _pow2(a: object) -> bool:
     return m == 0.5 and 2.0**-600 < abs(a) < 2.0**600
 
 
-def _scaled(a, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def _scaled(a: float | np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """a·v and an upper bound of its rounding error (None when it is exactly 0)."""
     if _pow2(a):
         p = a * v
@@ -106,7 +107,8 @@ def _acc_err(acc: np.ndarray | None, e: np.ndarray | None) -> np.ndarray | None:
     return e if acc is None else add_up(acc, e)
 
 
-def _lin(terms: list[tuple[object, float, Form]], const, const_err: float, h: np.ndarray) -> Form:
+def _lin(terms: list[tuple[float | np.ndarray, float, Form]], const: float | np.ndarray, const_err: float,
+         h: np.ndarray) -> Form:
     """sum a·F + const, with every rounding error (and coefficient representation error) in r.
 
     Error-free transformations make every rounding error known; the fast paths skip them where the
