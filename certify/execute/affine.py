@@ -5,7 +5,7 @@ One input generator ξ, shared by every unit (all inputs equal x). Affine maps a
 is provably active (c - |g| - r ≥ 0) or inactive (c + |g| + r ≤ 0) and relaxed only where it
 straddles zero, DeepZ-style: for any λ ∈ [0, 1], relu(z) - λz ∈ [0, Δ] on [l, u] with
 Δ = max(-λl, (1 - λ)u), so relu(z) ∈ λc + Δ/2 + λg·ξ ± (λr + Δ/2). Every quantity that feeds a bound
-is rounded upward with :func:`~certify.execute.interval.up`. This is what the sup-norm certificate
+is rounded upward with :func:`~certify.execute.rounding.up`. This is what the sup-norm certificate
 needs: the width of the enclosure does not grow with the width of the x-interval.
 
 >>> import numpy as np
@@ -28,12 +28,8 @@ from typing import Any
 import numpy as np
 
 from certify.execute.backend import Backend
-from certify.execute.interval import REALMIN, BallMatrix
-
-
-def _up(xp: Any, v: Any) -> Any:
-    """Upper bound of a nonnegative one-operation RN result (see ``interval.up``)."""
-    return v * (1 + 2.0**-49) + 2 * REALMIN
+from certify.execute.interval import BallMatrix
+from certify.execute.rounding import up
 
 
 class AffineLanes:
@@ -81,22 +77,22 @@ class AffineLanes:
     def _step(self) -> None:
         xp, n = self.backend.xp, self.n
         Dc, Dg, S = self._products(self.A, self.G)
-        s_up = _up(xp, xp.abs(Dg) + S)
+        s_up = up(xp.abs(Dg) + S)
         self.ok &= self.backend.to_numpy(xp.all(xp.isfinite(Dc + s_up), axis=0)).astype(bool)
         active = Dc >= s_up
         dead = -Dc >= s_up
         # relaxation where the unit straddles 0 (values elsewhere are discarded by the masks below)
-        u_up = _up(xp, Dc + s_up)
-        nl_up = _up(xp, s_up - Dc)
+        u_up = up(Dc + s_up)
+        nl_up = up(s_up - Dc)
         lam = xp.clip(u_up / (u_up + nl_up), 0.0, 1.0)
         lam = xp.where(xp.isnan(lam), xp.ones_like(lam), lam)
-        delta = xp.maximum(_up(xp, lam * nl_up), _up(xp, _up(xp, 1.0 - lam) * u_up))
+        delta = xp.maximum(up(lam * nl_up), up(up(1.0 - lam) * u_up))
         half = delta * 0.5
         lc = lam * Dc
         c_new = lc + half
         g_new = lam * Dg
-        err = _up(xp, _up(xp, _up(xp, xp.abs(lc) + xp.abs(c_new)) + xp.abs(g_new)) * 2.0**-52)
-        r_new = _up(xp, _up(xp, _up(xp, lam * S) + _up(xp, half)) + err)
+        err = up(up(up(xp.abs(lc) + xp.abs(c_new)) + xp.abs(g_new)) * 2.0**-52)
+        r_new = up(up(up(lam * S) + up(half)) + err)
         zero = xp.zeros_like(Dc)
         C = xp.where(active, Dc, xp.where(dead, zero, c_new))
         Gh = xp.where(active, Dg, xp.where(dead, zero, g_new))

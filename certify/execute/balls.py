@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from flint import arb, arb_mat, ctx, fmpq
 
 from certify.errors import InputError
 from certify.execute.enclosure import Enclosures, Inputs
-from certify.execute.interval import float_ball
 from certify.execute.lanes import ExactLanes, LaneSplit, no_split, split_lanes
 from certify.execute.rollout import Progress
+from certify.execute.rounding import float_ball, next_up
 from certify.spec.network import Network
 
 MIN_PREC, MAX_PREC = 16, 1 << 20
@@ -35,7 +36,7 @@ MIN_PREC, MAX_PREC = 16, 1 << 20
 
 def _dense(rows: Sequence[Sequence[tuple[int, fmpq]]], ncols: int, cols: dict[int, int] | None = None) -> arb_mat:
     """An arb_mat (rounded at the current precision) of exact sparse rows; ``cols`` maps old to new columns."""
-    data: list[list[int | arb]] = [[0] * ncols for _ in rows]
+    data: list[list[Any]] = [[0] * ncols for _ in rows]
     for r, row in enumerate(rows):
         for j, v in row:
             c = j if cols is None else cols.get(j)
@@ -57,7 +58,7 @@ def _ball_to_float(a: arb) -> tuple[float, float]:
         r, e2 = float_ball(rad)
     except InputError:
         return 0.0, math.inf
-    return m, math.nextafter(math.nextafter(e + r, math.inf) + e2, math.inf)
+    return m, next_up(next_up(e + r) + e2)
 
 
 def rollout_arb(

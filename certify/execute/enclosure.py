@@ -21,30 +21,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import Any
 
 import numpy as np
 from flint import fmpq
 
 from certify.errors import InputError
-from certify.execute.interval import float_ball
+from certify.execute.rounding import float_ball, next_up
 from certify.rational import from_float
 
 #: Largest batch a command line may ask for (4·10^6 lanes of a 1000-unit network is already 32 GB).
 MAX_LANES = 4_000_000
-
-
-class _NpzArrays(TypedDict):
-    """The arrays of an enclosure ``.npz`` file (:meth:`Enclosures.save_npz`)."""
-
-    times: np.ndarray
-    x_lo: np.ndarray
-    x_hi: np.ndarray
-    x_lo_float: np.ndarray
-    mid: np.ndarray
-    rad: np.ndarray
-    finite: np.ndarray
-    gen: NotRequired[np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -97,7 +84,7 @@ class Inputs:
         for j, (c, h) in enumerate(zip(mids, halves, strict=True)):
             m[j], e = float_ball(c, f"x[{j}]")
             hf, he = float_ball(h, f"x[{j}]")
-            r[j] = np.nextafter(np.nextafter(e + hf, np.inf) + he, np.inf) if (h or e) else 0.0
+            r[j] = next_up(next_up(e + hf) + he) if (h or e) else 0.0
         return np.tile(m, (d, 1)), np.tile(r, (d, 1))
 
 
@@ -151,7 +138,7 @@ class Enclosures:
 
     def save_npz(self, path: str | Path) -> None:
         """Write times, exact input bounds (as strings), mid/rad(/gen) and finite flags (no pickle)."""
-        arrays: _NpzArrays = {
+        arrays: dict[str, Any] = {
             "times": np.asarray(self.times, dtype=np.int64),
             "x_lo": np.asarray([str(v) for v in self.inputs.lo]),
             "x_hi": np.asarray([str(v) for v in self.inputs.hi]),

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
 from flint import fmpq
 
+from certify.errors import InputError
+from certify.execute.enclosure import Enclosures, Inputs
+from certify.execute.rounding import float_balls
 from certify.spec.network import Network
+from certify.untrusted import current_limits
 
 
 def sample_times(steps: int, samples: int) -> list[int]:
@@ -55,9 +60,6 @@ def rollout(
     certify.errors.InputError: exact run stopped at step 601: the hidden state needs 602 bits, 601 more than \
 at the start, beyond max_state_bits=600 (raise it with --limit max_state_bits=N, or use an interval backend)
     """
-    from certify.errors import InputError
-    from certify.untrusted import current_limits
-
     allowed = current_limits().max_state_bits
     start = sum(v.height_bits() for v in (net.h0 if h0 is None else h0))
     wanted = set(times)
@@ -75,8 +77,8 @@ at the start, beyond max_state_bits=600 (raise it with --limit max_state_bits=N,
     return out
 
 
-def enclosures_exact(net: Network, inputs, steps: int, times: Iterable[int],
-                     progress: Callable[[int], None] | None = None):
+def enclosures_exact(net: Network, inputs: Inputs, steps: int, times: Iterable[int],
+                     progress: Callable[[int], None] | None = None) -> Enclosures:
     """Exact rollouts for a batch of points, returned as (tight, rigorous) float64 balls.
 
     The same :class:`~certify.execute.enclosure.Enclosures` as the interval backends, so the CLI and
@@ -92,12 +94,6 @@ def enclosures_exact(net: Network, inputs, steps: int, times: Iterable[int],
     >>> enc.contains(0, 1, [fmpq(1, 6)]), enc.contains(0, 1, [fmpq(1, 6) + fmpq(1, 10**30)])
     (True, False)
     """
-    import numpy as np
-
-    from certify.errors import InputError
-    from certify.execute.enclosure import Enclosures
-    from certify.execute.interval import float_balls
-
     if not inputs.is_points:
         raise InputError("the exact backend needs points, not x-intervals")
     wanted = sorted({t for t in times if 1 <= t <= steps})

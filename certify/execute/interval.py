@@ -34,7 +34,6 @@ ValueError: BallLanes: matrix has 2 rows but h0 has 1
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,62 +42,11 @@ from flint import fmpq
 
 from certify.errors import InputError
 from certify.execute.backend import Backend
+from certify.execute.rounding import REALMIN, U, nearest, next_up, next_up_nonzero
 
-U = 2.0**-53  #: unit roundoff of binary64, round to nearest
-ETA = 2.0**-1074  #: smallest subnormal
-REALMIN = 2.0**-1022  #: smallest normal
 MAX_INNER = 2**24  #: largest inner dimension k the a-priori constants are derived for
 MAX_ROW_SUM = 2.0**40  #: largest row sum of Ĝ: keeps (row sum)·η far below the realmin underflow term
 EXACT_LIMIT = 2.0**1000  #: largest |weight| accepted (products with states must not overflow silently)
-
-
-def float_ball(q: fmpq, where: str = "value") -> tuple[float, float]:
-    """A float64 ball ``<m, r>`` that contains the rational ``q`` (m nearest, r ≥ |q - m| rounded up).
-
-    >>> float_ball(fmpq(3, 4))
-    (0.75, 0.0)
-    >>> m, r = float_ball(fmpq(1, 3)); m, 0 < r <= 2**-54
-    (0.3333333333333333, True)
-    >>> float_ball(fmpq(10) ** 400, "b[0]")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    certify.errors.InputError: b[0]=1000000000... is too large for the float64 executor (|value| > 2^1000); ...
-    """
-    p, d = int(q.p), int(q.q)
-    if abs(p) > d << 1000:
-        raise InputError(f"{where}={str(q)[:10]}... is too large for the float64 executor (|value| > 2^1000); "
-                         "use --backend arb or exact")
-    m = p / d  # CPython's int/int true division is correctly rounded
-    num, den = m.as_integer_ratio()
-    if num * d == p * den:
-        return m, 0.0
-    err = abs(q - fmpq(num, den))
-    r = int(err.p) / int(err.q)
-    return m, math.nextafter(r, math.inf)
-
-
-def float_balls(values: Sequence[fmpq], where: str = "value") -> tuple[np.ndarray, np.ndarray]:
-    """Vector form of :func:`float_ball`: ``(mid, rad)`` arrays."""
-    mids, rads = np.empty(len(values)), np.empty(len(values))
-    for i, v in enumerate(values):
-        mids[i], rads[i] = float_ball(v, f"{where}[{i}]")
-    return mids, rads
-
-
-def up(v: np.ndarray | float) -> np.ndarray:
-    """An upper bound of a nonnegative value that was computed by *one* RN operation on exact floats.
-
-    ``fl(fl(v·(1 + 2^-49)) + 2·realmin) ≥ v(1 + 2u) + η`` covers the rounding and any underflow.
-
-    >>> bool(up(1.0) > 1.0), bool(up(0.0) > 0.0)
-    (True, True)
-    """
-    return np.asarray(v) * (1 + 2.0**-49) + 2 * REALMIN
-
-
-def _up_exact(v: np.ndarray | np.float64) -> np.ndarray:
-    """Host helper: next float above each value of a single RN result (zeros stay zero when exact)."""
-    return np.where(v == 0, 0.0, np.nextafter(v, np.inf))
 
 
 def alpha_for(k: int, relerr: float = 0.0) -> float:
@@ -130,14 +78,13 @@ class BallMatrix:
 
     @property
     def shape(self) -> tuple[int, int]:
-        rows, cols = self.A.shape  # A is 2-D (ball_matrix checks it)
-        return rows, cols
+        return self.A.shape
 
     def bias_column(self, b_mid: np.ndarray, b_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The (A, G) last columns for a bias ball ``<b_mid, b_rad>`` (used when the bias changes per step)."""
-        scale = _up_exact(np.float64(self.kappa) * (1 + self.relerr))
-        extra = _up_exact(_up_exact(b_rad + self.tau) / self.alpha)
-        g = _up_exact(scale * _up_exact(np.abs(b_mid) + extra))
+        scale = next_up_nonzero(np.float64(self.kappa) * (1 + self.relerr))
+        extra = next_up_nonzero(next_up_nonzero(b_rad + self.tau) / self.alpha)
+        g = next_up_nonzero(scale * next_up_nonzero(np.abs(b_mid) + extra))
         return np.asarray(b_mid, dtype=np.float64), g
 
 
@@ -160,16 +107,16 @@ def ball_matrix(
     if not np.all(np.isfinite(A)) or (A.size and np.max(np.abs(A)) > EXACT_LIMIT):
         raise InputError("a weight is not finite or exceeds 2^1000 in magnitude; use --backend arb or exact")
     k = A.shape[1]
-    c = float(_up_exact(np.float64(relerr + sim_relerr + relerr * sim_relerr))) if relerr or sim_relerr else 0.0
+    c = float(next_up_nonzero(np.float64(relerr + sim_relerr + relerr * sim_relerr))) if relerr or sim_relerr else 0.0
     a = alpha_for(k, c)
     if alpha is not None:
         if alpha < a:
             raise ValueError(f"ball_matrix: alpha={alpha} is below the required {a}")
         a = alpha
     kappa = 1 + (k + 8) * 2.0**-52
-    tau = float(_up_exact(np.float64(REALMIN + tau_extra)))
-    scale = _up_exact(np.float64(kappa) * (1 + c))
-    G = _up_exact(scale * np.abs(A))
+    tau = float(next_up_nonzero(np.float64(REALMIN + tau_extra)))
+    scale = next_up_nonzero(np.float64(kappa) * (1 + c))
+    G = next_up_nonzero(scale * np.abs(A))
     bm = BallMatrix(A, G, a, c, kappa, tau)
     b_rad = np.zeros(A.shape[0]) if bias_rad is None else np.asarray(bias_rad, dtype=np.float64)
     G[:, -1] = bm.bias_column(A[:, -1], b_rad)[1]
@@ -298,9 +245,9 @@ class BallLanes:
 
     def _step_cupy(self) -> None:
         cp, n = self.backend.native, self.n
-        assert self._kernel is not None  # fused on a non-NumPy backend: CuPy, for which _make_kernels made it
         cp.matmul(self.A, self.X, out=self.D)
         cp.matmul(self.G, self.V, out=self.S)
+        assert self._kernel is not None  # fused CuPy lanes always have their kernel
         self._kernel(self.D, self.S, self.alpha, self.B, self.flags, self.X[:n], self.V[:n], self.S)
         self.R = self.S
 
@@ -392,4 +339,4 @@ class SimFormat:
         u = fmpq(1, 2**self.bits)
         gamma = (k + 1) * u / (1 - (k + 1) * u)
         bound = gamma * (1 + u) + u
-        return math.nextafter(int(bound.p) / int(bound.q), math.inf)
+        return next_up(nearest(bound))

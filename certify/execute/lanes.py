@@ -28,7 +28,8 @@ import numpy as np
 from flint import fmpq
 
 from certify.errors import InputError
-from certify.execute.interval import BallMatrix, SimFormat, alpha_for, ball_matrix, float_ball, float_balls
+from certify.execute.interval import BallMatrix, SimFormat, alpha_for, ball_matrix
+from certify.execute.rounding import float_ball, float_balls, next_up
 from certify.rational import ZERO, bits
 from certify.spec.network import Network
 
@@ -132,6 +133,7 @@ class ExactLanes:
         self._window = window
         self._recent: deque[tuple[fmpq, ...]] = deque([self.h], maxlen=window + 1)
         self._cycle: list[tuple[fmpq, ...]] = []
+        self._cycle_start = 0
 
     @property
     def feeds(self) -> bool:
@@ -200,8 +202,8 @@ def sim_bias_rad(sim: SimFormat | None, k_full: int, b_rad: np.ndarray, abs_term
     if sim is None:
         return b_rad
     extra = float_balls(list(abs_terms), "bias")
-    bound = np.nextafter(np.nextafter(extra[0] + extra[1], np.inf) * sim.relerr(k_full), np.inf)
-    return np.nextafter(np.nextafter(b_rad + bound, np.inf) + k_full * sim.eta, np.inf)
+    bound = next_up(next_up(extra[0] + extra[1]) * sim.relerr(k_full))
+    return next_up(next_up(b_rad + bound) + k_full * sim.eta)
 
 
 def dep_matrices(net: Network, split: LaneSplit, exact: ExactLanes,

@@ -29,8 +29,9 @@ from certify.errors import InputError
 from certify.execute.affine import AffineLanes
 from certify.execute.backend import Backend, get_backend
 from certify.execute.enclosure import Enclosures, Inputs
-from certify.execute.interval import BallLanes, SimFormat, float_ball, float_balls
+from certify.execute.interval import BallLanes, SimFormat
 from certify.execute.lanes import ExactLanes, LaneSplit, dep_matrices, no_split, sim_bias_rad, split_lanes
+from certify.execute.rounding import float_ball, float_balls, next_up
 from certify.spec.network import Network
 
 #: Exact lanes whose values exceed this many bits are moved into the float lanes.
@@ -48,7 +49,7 @@ def _affine_inputs(inputs: Inputs, d: int) -> tuple[np.ndarray, np.ndarray, np.n
     for j, (m, h) in enumerate(zip(mids, halves, strict=True)):
         c[j], e1 = float_ball(m, f"x[{j}]")
         g[j], e2 = float_ball(h, f"x[{j}]")
-        r[j] = np.nextafter(e1 + e2, np.inf) if (e1 or e2) else 0.0
+        r[j] = next_up(e1 + e2) if (e1 or e2) else 0.0
     return np.tile(c, (d, 1)), np.tile(g, (d, 1)), np.tile(r, (d, 1))
 
 
@@ -65,17 +66,17 @@ class _Run:
         if h0 is None:
             m, r = float_balls([net.h0[i] for i in split.dep], "h0")
             if sim:
-                r = np.nextafter(r + np.abs(m) * (2 * sim.unit), np.inf)
+                r = next_up(r + np.abs(m) * (2 * sim.unit))
             h0 = (np.tile(m[:, None], (1, B)), np.tile(r[:, None], (1, B)))
         if mode == "affine":
             xc, xg, xr = _affine_inputs(inputs, d)
             if sim:
-                xr = np.nextafter(xr + (np.abs(xc) + np.abs(xg)) * (2 * sim.unit), np.inf)
+                xr = next_up(xr + (np.abs(xc) + np.abs(xg)) * (2 * sim.unit))
             self.lanes: Any = AffineLanes(backend, self.step_bm, h0, (xc, xg, xr))
         else:
             xm, xr = inputs.balls(d)
             if sim:
-                xr = np.nextafter(xr + np.abs(xm) * (2 * sim.unit), np.inf)
+                xr = next_up(xr + np.abs(xm) * (2 * sim.unit))
             self.lanes = BallLanes(backend, self.step_bm, h0, (xm, xr))
         self._cache: dict[tuple[fmpq, ...], tuple[Any, Any]] = {}
         self._last: tuple[fmpq, ...] | None = None
@@ -118,7 +119,7 @@ class _Run:
         M, R = np.zeros((n, B)), np.zeros((n, B))
         if self.mode == "affine":
             c, g, r = self.lanes.state()
-            dm, dr = c, np.nextafter(np.abs(g) + r, np.inf)
+            dm, dr = c, next_up(np.abs(g) + r)
         else:
             dm, dr = self.lanes.state()
         M[list(self.split.dep)], R[list(self.split.dep)] = dm, dr
@@ -143,7 +144,7 @@ def rollout_intervals(
     wanted = sorted({t for t in times if 1 <= t <= steps})
     want = set(wanted)
     mids: list[np.ndarray] = []
-    gens: list[np.ndarray] = []  # affine mode only (a ball sample has no generator)
+    gens: list[np.ndarray] = []  # affine mode only (balls have no generator)
     rads: list[np.ndarray] = []
     notes: list[str] = []
     ok_before = np.ones(inputs.size, dtype=bool)

@@ -11,68 +11,50 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from flint import fmpq
 
 from certify.errors import InputError
 from certify.rational import ONE
-from certify.tmnu.program import EMPTY, Config, Program, Register, Transition, symbol_name
+from certify.tmnu.core import Control, TupleStacks, control_step
+from certify.tmnu.program import Config, Program, Transition
 
 
 def initial_config(program: Program, x: fmpq) -> Config:
     """The start configuration with the input ``x`` loaded into the input register."""
     if not -ONE <= x <= ONE:
         raise InputError(f"x={x} is outside the input domain [-1, 1]")
-    return Config(program.start, tuple(s.initial for s in program.stacks),
-                  tuple(x if r.name == program.input_register else _initial(r) for r in program.registers))
+    regs = tuple(x if r.name == program.input_register else r.initial for r in program.registers)
+    return Config(program.start, tuple(s.initial for s in program.stacks), regs)  # type: ignore[arg-type]
 
 
-def _initial(r: Register) -> fmpq:
-    assert r.initial is not None  # validate: only the input register has no initial value
-    return r.initial
-
-
-@dataclass
+@dataclass(frozen=True)
 class Interpreter:
-    """Steps configurations of one program; caches δ lookups per (state, tops)."""
+    """Steps configurations of one program: the core's control step, then the op's exact semantics
+    (:meth:`~certify.tmnu.program.NeuralOp.apply`, by register name)."""
 
     program: Program
-    _cache: dict[tuple, Transition] = field(default_factory=dict)
+
+    @cached_property
+    def control(self) -> Control:
+        return Control(self.program)
 
     def transition(self, config: Config) -> Transition:
-        key = (config.state, tuple(c[0] if c else EMPTY for c in config.stacks))
-        t = self._cache.get(key)
-        if t is None:
-            tops = config.tops(self.program)
-            hits = [t for t in self.program.transitions if t.state == config.state and t.matches(tops)]
-            if len(hits) != 1:
-                case = ", ".join(f"{k}={symbol_name(v)}" for k, v in tops.items())
-                raise InputError(f"{len(hits)} transitions match state {config.state!r} with tops {case} "
-                                 "(validate the program first)")
-            t = self._cache[key] = hits[0]
-        return t
+        """δ(state, tops) of ``config``: the transition its next step takes."""
+        return self.control.move(config.state, TupleStacks(config.stacks).tops()).transition
 
     def step(self, config: Config) -> Config:
         """One exact TMNU step."""
         p = self.program
-        t = self.transition(config)
-        actions = dict(t.actions)
-        stacks = []
-        for s, content in zip(p.stacks, config.stacks, strict=True):
-            act = actions.get(s.name)
-            if act is None:
-                stacks.append(content)
-            elif act.kind == "pop":
-                stacks.append(content[1:])
-            else:
-                assert act.symbol is not None  # the readers and the builder give every push its symbol
-                stacks.append((act.symbol, *content))
+        stacks = TupleStacks(config.stacks)
+        move = control_step(self.control, config.state, stacks)  # registers never influence control
         regs = config.registers
-        if t.op is not None:
-            new = p.op(t.op).apply(config.register_dict(p))
+        if move.transition.op is not None:
+            new = p.op(move.transition.op).apply(config.register_dict(p))
             regs = tuple(new[r.name] for r in p.registers)
-        return Config(t.goto, tuple(stacks), regs)
+        return Config(move.goto, tuple(stacks.contents), regs)
 
 
 def run(program: Program, x: fmpq, steps: int) -> Iterator[Config]:

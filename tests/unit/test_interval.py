@@ -17,9 +17,10 @@ from certify.execute.backend import Backend, UnsafeFloatEnvironment, check_gpu_m
 from certify.execute.balls import rollout_arb
 from certify.execute.enclosure import Inputs
 from certify.execute.exact import rollout
-from certify.execute.interval import SimFormat, float_ball
+from certify.execute.interval import SimFormat
 from certify.execute.lanes import LaneSplit, check_split, split_lanes
 from certify.execute.rollout import rollout_intervals
+from certify.execute.rounding import float_ball
 from certify.rational import from_float
 from certify.spec.network import Network
 
