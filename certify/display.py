@@ -72,6 +72,19 @@ def round_decimal(q: fmpq | int, digits: int, direction: Direction, *, notation:
     return sign + (_strip(text) if fixed else text)
 
 
+def round_significant(q: fmpq | int, digits: int, direction: Direction) -> fmpq:
+    """``q`` rounded to ``digits`` significant decimal digits in ``direction``, as an exact number (for
+    readable claims: :func:`round_decimal` of it shows exactly its value).
+
+    >>> str(round_significant(fmpq(12345, 10**7), 3, "up")), str(round_significant(fmpq(12345, 10**7), 3, "down"))
+    ('31/25000', '123/100000')
+    """
+    text = round_decimal(q, digits, direction)
+    mant, _, exp = text.partition("e")
+    e = int(exp)
+    return fmpq(int(mant.replace(".", "")), 10 ** (digits - 1)) * _pow10(e)
+
+
 def _magnitude_rounding(direction: Direction, positive: bool) -> str:
     """How to round |q| so that q is rounded in ``direction``: ``ceil``, ``floor`` or ``even``."""
     if direction == "nearest":

@@ -1,14 +1,12 @@
 """Static bounds of a network: moved to :mod:`certify.spec.measure` (the spec layer measures a network,
 so that ``certify check`` reads it without importing ``bounds``); the names stay importable from here.
 
->>> from certify.bounds.static import STATIC_CLAIMS, weight_stats
->>> weight_stats is measure.weight_stats and STATIC_CLAIMS is measure.STATIC_CLAIMS
+>>> >>> weight_stats is measure.weight_stats and STATIC_CLAIMS is measure.STATIC_CLAIMS
 True
 """
 
 from __future__ import annotations
 
-from certify.spec import measure
 from certify.spec.measure import STATIC_CLAIMS, WeightStats, check_claims, weight_stats
 
 __all__ = ["STATIC_CLAIMS", "WeightStats", "check_claims", "weight_stats"]

@@ -132,10 +132,10 @@ def check_claims(net: Network, claims: Mapping[str, Any]) -> list[StaticCheck]:
     >>> net = Network.from_dense(W_hh=[[2]], W_ih=[[1]], b=[0], W_out=[[1]], b_out=[0], h0=[0])
     >>> [(k, ok) for k, _, _, _, ok in check_claims(net, {"hidden_dim_max": 1, "weight_abs_max": "3/2"})]
     [('hidden_dim_max', True), ('weight_abs_max', False)]
-    >>> check_claims(net, {"nonzeros_max": "many"})
+    >>> check_claims(net, {"nonzeros_max": "many"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    certify.errors.InputError: claims.nonzeros_max="many" is not a number (expected an integer, "p/q" or a decimal like "0.125")
+    certify.errors.InputError: claims.nonzeros_max="many" is not a number ...
     """
     values, problems = parse_static(claims)
     if problems:
