@@ -10,7 +10,7 @@ from flint import fmpq
 from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console, err_console
-from certify.display import Direction, round_decimal
+from certify.display import round_decimal
 from certify.verdict import Verdict
 
 #: ``certify.bounds.rates``' defaults (not imported here: the command imports the heavy modules when run).
@@ -77,7 +77,7 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
         for col in ("T", "E", "verdict", "reason"):
             c.add_column(col)
         for ch in rep.claims:
-            c.add_row(str(ch.T), _e(ch.E, "nearest"), ch.verdict.value, ch.reason)
+            c.add_row(str(ch.T), _e(ch.E), ch.verdict.value, ch.reason)
         console.print(c)
     for n in rep.notes:
         console.print(f"note: {n}")
@@ -98,7 +98,7 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
     return rep.verdict.exit_code
 
 
-def _e(q: fmpq | None, direction: Direction = "up") -> str:
-    """A certified upper bound for people: 4 significant digits, rounded up (the exact value is in --json);
-    a claimed E to nearest."""
-    return "—" if q is None else round_decimal(q, 4, direction)
+def _e(q: fmpq | None) -> str:
+    """An upper bound (certified, or the claimed E) for people: 4 significant digits, rounded up, so that a
+    bound shown below a claim is below it (the exact values are in --json)."""
+    return "—" if q is None else round_decimal(q, 4, "up")

@@ -4,7 +4,8 @@ are named, with the command that replays it), UNKNOWN otherwise; and only for th
 simulation theorem that makes the rows the RNN's is proved (``certify check``).
 
 Bounds in the reasons are shown to 4 significant digits, rounded the safe way (certified upper bounds
-up, lower bounds down; the claimed E to nearest, its exact value is beside it).
+up, lower bounds down), and the claimed E in the direction of the bound it is compared with: rounding is
+monotone, so a displayed comparison never reads backwards (the exact E is beside the reason).
 
 >>> from certify.bounds.claims import ClaimSpan
 >>> rows = [RateRow(2, 10, "a", (0,), fmpq(1, 3)), RateRow(10, None, "b", (8,), fmpq(1, 100))]
@@ -95,7 +96,8 @@ def decide_rows(rows: list[RateRow], span: ClaimSpan, t0: int, replay: Callable[
     if bad:
         r = bad[0]
         return ClaimCheck(t, t_end, e, Verdict.REFUTED,
-                          f"at T={max(r.T, t)}: |y_T - f| >= {_g(r.lower, 'down')} > E={_g(e)} at x = {r.witness} "
+                          f"at T={max(r.T, t)}: |y_T - f| >= {_g(r.lower, 'down')} > E={_g(e, 'down')} "
+                          f"at x = {r.witness} "
                           f"(replay: certify run {source or 'FILE'} --x {r.witness} --steps {max(r.T, t)} --exact)")
     if uncovered:
         upto = max((r.T_end or 0) for r in rows) if rows else t
@@ -105,13 +107,14 @@ def decide_rows(rows: list[RateRow], span: ClaimSpan, t0: int, replay: Callable[
     over = [r for r in hit if r.certified is None or r.certified > e]
     if not over:
         worst = max(r.certified for r in hit if r.certified is not None)
-        return ClaimCheck(t, t_end, e, Verdict.PROVED, f"certified sup|y_T - f| <= {_g(worst, 'up')} <= E={_g(e)}")
+        return ClaimCheck(t, t_end, e, Verdict.PROVED,
+                          f"certified sup|y_T - f| <= {_g(worst, 'up')} <= E={_g(e, 'up')}")
     r = over[0]
     up = "no certified bound" if r.certified is None else f"the certified bound {_g(r.certified, 'up')}"
     return ClaimCheck(t, t_end, e, Verdict.UNKNOWN,
-                      f"at T={max(r.T, t)}: {up} exceeds E={_g(e)} and no witness exceeds E "
+                      f"at T={max(r.T, t)}: {up} exceeds E={_g(e, 'up')} and no witness exceeds E "
                       f"(largest certified |y_T - f| found: {_g(r.lower, 'down')})" + (f"; {r.note}" if r.note else ""))
 
 
-def _g(q: fmpq, direction: Direction = "nearest") -> str:
+def _g(q: fmpq, direction: Direction) -> str:
     return round_decimal(q, 4, direction, notation="g")
