@@ -47,14 +47,17 @@ from flint import fmpq
 
 from certify.errors import InputError
 from certify.rational import parse_number
+from certify.spec.measure import METRICS, Metric
 from certify.untrusted import NAME, check_name, quote, read_untrusted
 
 KEYS = ("baseline", "construction", "fresh_check", "jobs", "recheck", "require_simulation", "thresholds", "timeout",
         "weights")
-#: threshold key -> what it bounds (integer thresholds; weight_abs_max is an exact rational).
-INT_THRESHOLDS = {"hidden_dim_max": "hidden dimension", "weight_bits_max": "largest bit size of a weight",
-                  "nonzeros_max": "number of nonzero weights", "distinct_weights_max": "number of distinct weights"}
-THRESHOLD_KEYS = (*INT_THRESHOLDS, "weight_abs_max", "error")
+#: The measured quantities a threshold may bound (:data:`certify.spec.measure.METRICS`): integer ones first,
+#: then exact rationals; each threshold key is the metric's ``<name>_max``.
+THRESHOLD_METRICS: tuple[Metric, ...] = (*(m for m in METRICS if m.integer), *(m for m in METRICS if not m.integer))
+#: threshold key -> what it bounds (integer thresholds; the others are exact rationals).
+INT_THRESHOLDS = {m.key: m.short for m in THRESHOLD_METRICS if m.integer}
+THRESHOLD_KEYS = (*(m.key for m in THRESHOLD_METRICS), "error")
 #: Longest SMT timeout a configuration may ask for (seconds).
 MAX_TIMEOUT = 86_400
 #: Most weight files one glob may select.
@@ -63,7 +66,11 @@ MAX_FILES = 10_000
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Bounds a construction must meet; None means not required."""
+    """Bounds a construction must meet; None means not required. One field per :data:`THRESHOLD_KEYS`:
+
+    >>> tuple(Thresholds.__dataclass_fields__) == THRESHOLD_KEYS
+    True
+    """
 
     hidden_dim_max: int | None = None
     weight_bits_max: int | None = None
@@ -292,7 +299,7 @@ def _thresholds(table: Any, where: str, problems: list[str]) -> Thresholds:
                 problems.append(f"{where}.{k}={_show(v)} is not a nonnegative integer")
             else:
                 out[k] = v
-        elif k == "weight_abs_max":
+        elif k in THRESHOLD_KEYS and k != "error":
             q = _exact(v, f"{where}.{k}", problems)
             if q is not None:
                 out[k] = q

@@ -34,22 +34,20 @@ from pathlib import Path
 
 from flint import fmpq
 
-from certify.bounds.static import weight_stats
-from certify.config import INT_THRESHOLDS, GateConfig, Target
+from certify.config import THRESHOLD_METRICS, GateConfig, Target
 from certify.errors import InputError
 from certify.prove import certificate as certmod
 from certify.rational import parse_number, to_string
+from certify.report.certified import check_errors
+from certify.report.collect import ReportOptions, measured_errors
 from certify.spec import io
+from certify.spec import measure as metrics
 from certify.spec.digest import content_sha256
 from certify.verdict import Verdict, combine
 
 GROUPS = ("simulation", "static", "invariant", "prologue", "readout", "step", "certificate", "thresholds", "regression")
-#: metric -> (static claim key in certificates, what it is)
-METRICS = {"hidden_dim": ("hidden_dim_max", "hidden dimension"),
-           "weight_abs": ("weight_abs_max", "largest |weight|"),
-           "weight_bits": ("weight_bits_max", "largest bit size of a weight"),
-           "nonzeros": ("nonzeros_max", "number of nonzero weights"),
-           "distinct_weights": ("distinct_weights_max", "number of distinct weights")}
+#: The measured quantities (one table for claims, certificates, thresholds and regressions), by name.
+METRICS = {m.name: m for m in metrics.METRICS}
 
 
 @dataclass(frozen=True)
@@ -228,10 +226,8 @@ def _certificate(t: Target, base: dict | None, sha: str, recheck: bool) -> Check
 
 # --- thresholds and regressions --------------------------------------------------------------------------------
 def measure(f: io.RnnFile) -> dict[str, fmpq]:
-    """The gate's metrics of a network, exactly."""
-    st = weight_stats(f.network)
-    return {"hidden_dim": fmpq(st.hidden_dim), "weight_abs": st.max_abs, "weight_bits": fmpq(st.max_bits),
-            "nonzeros": fmpq(st.nonzeros), "distinct_weights": fmpq(st.distinct)}
+    """The gate's metrics of a network, exactly (:func:`certify.spec.measure.measure`)."""
+    return metrics.measure(f.network)
 
 
 def _thresholds(t: Target, f: io.RnnFile) -> Check:
@@ -239,17 +235,16 @@ def _thresholds(t: Target, f: io.RnnFile) -> Check:
     th = t.thresholds
     got = measure(f)
     fails, names, verdicts, passed = [], [], [], 0
-    limits = {k.removesuffix("_max"): getattr(th, k) for k in INT_THRESHOLDS} | {"weight_abs": th.weight_abs_max}
-    for metric, limit in limits.items():
+    for m in THRESHOLD_METRICS:
+        limit = getattr(th, m.key)
         if limit is None:
             continue
-        key = METRICS[metric][0]
-        if got[metric] <= limit:
+        if got[m.name] <= limit:
             passed += 1
             continue
         verdicts.append(Verdict.REFUTED)
-        names.append(key)
-        fails.append(f"{key} <= {to_string(fmpq(limit))} fails: the {METRICS[metric][1]} is {to_string(got[metric])}")
+        names.append(m.key)
+        fails.append(f"{m.key} <= {to_string(fmpq(limit))} fails: the {m.short} is {to_string(got[m.name])}")
     for (T, E), (v, why) in zip(th.error, _error_thresholds(f, list(th.error)), strict=True):
         if v is Verdict.PROVED:
             passed += 1
@@ -265,13 +260,10 @@ def _thresholds(t: Target, f: io.RnnFile) -> Check:
 
 
 def _error_thresholds(f: io.RnnFile, rows: list[tuple[int, fmpq]]) -> list[tuple[Verdict, str]]:
-    """Certified sup error at each T against its E, decided by ``certify.bounds.rates``. Without it (or when it
-    cannot analyse the file) an exact error at a sample input above E still REFUTES; anything else is UNKNOWN."""
+    """Certified sup error at each T against its E, decided by ``certify rates``. When it cannot analyse the file,
+    an exact error at a sample input above E still REFUTES; anything else is UNKNOWN."""
     if not rows:
         return []
-    from certify.report.certified import check_errors
-    from certify.report.collect import ReportOptions, measured_errors
-
     checks = check_errors(f, rows)
     if not isinstance(checks, str):
         by_t = {c.T: c for c in checks}
@@ -301,11 +293,11 @@ def _baseline_metrics(t: Target, base: dict | None) -> tuple[dict[str, fmpq], st
             return measure(bf), f"the baseline weights {shown(wfile)}"
     out = {}
     for r in base.get("results", []):
-        for metric, (key, _) in METRICS.items():
-            if r.get("id") == f"static[{key}]":
+        for m in metrics.METRICS:
+            if r.get("id") == f"static[{m.key}]":
                 text = str(r.get("evidence", {}).get("measured", "")).split(" ")[0]
                 with contextlib.suppress(InputError):
-                    out[metric] = parse_number(text)
+                    out[m.name] = parse_number(text)
     return out, f"the static evidence of {shown(t.baseline)}"
 
 
@@ -316,7 +308,7 @@ def _regression(t: Target, base: dict | None, f: io.RnnFile, fresh: dict[str, Ve
     now = measure(f)
     for metric, old in base_metrics.items():
         if now[metric] > old:
-            fails.append(f"{METRICS[metric][1]} regressed: {to_string(now[metric])} > {to_string(old)} in {source}")
+            fails.append(f"{METRICS[metric].short} regressed: {to_string(now[metric])} > {to_string(old)} in {source}")
             names.append(metric)
     for r in (base or {}).get("results", []):
         if r.get("verdict") == "PROVED" and r.get("id") in fresh and fresh[r["id"]] is not Verdict.PROVED:

@@ -22,7 +22,16 @@ import sys
 import time
 from pathlib import Path
 
-from certify.compiler.tmnu_to_rnn import from_compiled
+from certify.bounds.rates import rates, report_json
+from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
+from certify.plugins import load_plugins
+from certify.prove.checker import Options, check
+from certify.rational import parse_number
+from certify.report.plots import rates_plot
+from certify.spec import io
+from certify.spec.measure import weight_stats
+from certify.universal.build import build_universal
+from certify.universal.interpreter import universal_interpreter
 
 #: The Weierstrass-type partial sum of issue 5: sum_{k=0}^{5} 2^(-k/2)·cos(3^k·π·x).
 WEIERSTRASS = " + ".join(f"2^(-{k}/2)*cos({3**k}*pi*x)" for k in range(6))
@@ -39,9 +48,6 @@ FUNCTIONS: dict[str, tuple[str, str, str]] = {
 
 
 def _check(weights: Path, folder: Path) -> tuple[str, float]:
-    from certify.prove.checker import Options, check
-    from certify.spec import io
-
     if (folder / "smt").exists():
         shutil.rmtree(folder / "smt")
     t = time.perf_counter()
@@ -55,11 +61,6 @@ def make_interpreter(out: Path) -> dict:
 
     An empty stack would compile without the two prologue units that load an initial stack value;
     any nonempty stream gives exactly the network of every universal file, h0 aside."""
-    from certify.bounds.static import weight_stats
-    from certify.compiler.tmnu_to_rnn import compile_program
-    from certify.spec import io
-    from certify.universal.interpreter import universal_interpreter
-
     folder = out / "universal"
     folder.mkdir(parents=True, exist_ok=True)
     compiled = compile_program(universal_interpreter("br"))
@@ -73,13 +74,6 @@ def make_interpreter(out: Path) -> dict:
 
 def make_function(name: str, out: Path) -> dict:
     """proofs/<name>/: build, check, rates; returns the measurements."""
-    from certify.bounds.rates import plot_rates, rates, report_json
-    from certify.bounds.static import weight_stats
-    from certify.compiler.tmnu_to_rnn import compile_program
-    from certify.rational import parse_number
-    from certify.spec import io
-    from certify.universal.interpreter import build_universal
-
     text, target, required = FUNCTIONS[name]
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -96,10 +90,7 @@ def make_function(name: str, out: Path) -> dict:
     doc = report_json(rep)
     doc.pop("seconds", None)  # committed files stay byte-identical between runs
     (folder / "rates.json").write_text(json.dumps(doc, indent=1) + "\n")
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "certify"
-    plot_rates(rep, str(folder / "rates.svg"))
+    rates_plot(rep, str(folder / "rates.svg"))
     final = rep.rows[-1].certified
     st = weight_stats(compiled.network)
     return {
@@ -120,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("names", nargs="*", default=["universal", *FUNCTIONS])
     ap.add_argument("--out", type=Path, default=Path("proofs"))
     args = ap.parse_args(argv)
+    load_plugins()  # the universal rate method
     ok = True
     for name in args.names:
         m = make_interpreter(args.out) if name == "universal" else make_function(name, args.out)

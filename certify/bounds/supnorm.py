@@ -31,7 +31,7 @@ import sympy
 from flint import acb, acb_poly, arb, arb_series, ctx, fmpq
 
 from certify.execute.tmnu_enclosure import Form, Lanes
-from certify.expr import ArbFunction, NonSmooth, arb_to_fmpq
+from certify.expr import ArbFunction, NonSmooth, X, arb_to_fmpq
 from certify.verdict import Verdict
 
 #: Default most pieces one sup-norm computation may use before it stops undecided.
@@ -285,8 +285,6 @@ class LaneBounds:
 
 def _quadratic(f: sympy.Expr) -> tuple[fmpq, fmpq, fmpq] | None:
     """(a2, a1, a0) when f = a2 x² + a1 x + a0 with rational coefficients."""
-    from certify.expr import X
-
     try:
         poly = sympy.Poly(f, X)
     except sympy.PolynomialError:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
+from flint import fmpq
 from rich.table import Table
 
 from certify.cli.app import FloatRange, IntRange, cli, console
 from certify.compiler.tmnu_to_rnn import from_compiled
+from certify.display import round_decimal
 from certify.rational import parse_number
 from certify.spec.digest import content_sha256
 
@@ -41,12 +44,10 @@ def universal_cmd(f_text: str, target_text: str | None, rounds: int | None, rati
     polynomial added so far minus f, plus the proven arithmetic error. Check it with
     `certify check` (the simulation) and `certify rates` (the table).
     """
-    import time
-
-    from certify.bounds.static import weight_stats
     from certify.compiler.tmnu_to_rnn import compile_program
     from certify.spec import io
-    from certify.universal.interpreter import build_universal
+    from certify.spec.measure import weight_stats
+    from certify.universal.build import build_universal
 
     start = time.perf_counter()
     target = parse_number(target_text, where="--target-error") if target_text is not None else None
@@ -75,5 +76,6 @@ def universal_cmd(f_text: str, target_text: str | None, rounds: int | None, rati
     return 0
 
 
-def _e(q) -> str:
-    return "—" if q is None else f"{float(q):.3e}"
+def _e(q: fmpq | None) -> str:
+    """A certified upper bound for people: 4 significant digits, rounded up."""
+    return "—" if q is None else round_decimal(q, 4, "up")

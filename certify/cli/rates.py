@@ -6,10 +6,15 @@ import json
 from pathlib import Path
 
 import click
+from flint import fmpq
 from rich.table import Table
 
-from certify.cli.app import IntRange, cli, console
+from certify.cli.app import IntRange, cli, console, err_console
+from certify.display import round_decimal
 from certify.verdict import Verdict
+
+#: ``certify.bounds.rates``' defaults (not imported here: the command imports the heavy modules when run).
+SAMPLES, LANES, MAX_LANES = 2001, 256, 2**14
 
 
 @cli.command("rates")
@@ -19,11 +24,11 @@ from certify.verdict import Verdict
 @click.option("--no-plot", is_flag=True, help="Do not write a plot.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the report as JSON (certify.rates/1) to this file.")
-@click.option("--samples", type=IntRange(0, 10**6), default=2001, show_default=True,
+@click.option("--samples", type=IntRange(0, 10**6), default=SAMPLES, show_default=True,
               help="x grid for the sampled (measured, float64) error shown beside the certified one.")
-@click.option("--lanes", type=IntRange(1, 2**20), default=256, show_default=True,
+@click.option("--lanes", type=IntRange(1, 2**20), default=LANES, show_default=True,
               help="Enclosure method: x-lanes of the first pass (a power of 2).")
-@click.option("--max-lanes", type=IntRange(1, 2**24), default=2**14, show_default=True,
+@click.option("--max-lanes", type=IntRange(1, 2**24), default=MAX_LANES, show_default=True,
               help="Enclosure method: most lanes per row before a claim is left UNKNOWN.")
 @click.option("--horizon", type=IntRange(1, 10**8), default=None,
               help="Enclosure method: certify rows up to this RNN step (default: the last claimed T).")
@@ -40,10 +45,16 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
     lower bound exceeds it, UNKNOWN otherwise. Exit 0 / 10 / 20; the last line is RESULT: ...
     The bounds assume the simulation theorem of the file, which `certify check` proves.
     """
-    from certify.bounds.rates import plot_rates, rates, report_json
+    from certify.bounds.claims import parse_claims
+    from certify.bounds.rates import rates, report_json
+    from certify.plugins import load_plugins
+    from certify.report.plots import rates_plot
     from certify.spec import io
 
     f = io.read(weights)
+    for key in parse_claims(f.claims).unknown:
+        err_console.print(f"warning: claims.{key} is not a claim certify reads; it is ignored")
+    load_plugins()
     rep = rates(f, samples=samples, lanes=lanes, max_lanes=max_lanes, horizon=horizon)
     t = Table(title=f"{rep.name}: error versus runtime, f = {rep.target}  (method: {rep.method})",
               title_justify="left")
@@ -72,7 +83,7 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
         console.print(f"note: {n}")
     if not no_plot:
         out = plot_path or str(Path(weights).with_suffix("").with_suffix("")) + ".rates.png"
-        plot_rates(rep, out)
+        rates_plot(rep, out)
         console.print(f"plot: {out}")
     if json_path:
         Path(json_path).write_text(json.dumps(report_json(rep), indent=1) + "\n")
@@ -87,6 +98,7 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
     return rep.verdict.exit_code
 
 
-def _e(q) -> str:
-    """A bound for people: 4 significant digits (the exact value is in --json)."""
-    return "—" if q is None else f"{float(q):.3e}"
+def _e(q: fmpq | None) -> str:
+    """An upper bound (certified, or the claimed E) for people: 4 significant digits, rounded up, so that a
+    bound shown below a claim is below it (the exact values are in --json)."""
+    return "—" if q is None else round_decimal(q, 4, "up")

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypedDict
 
-from certify.bounds.static import check_claims
 from certify.errors import InputError
 from certify.jsonio import dumps
 from certify.prove import affine, pwl, smt, witness
@@ -42,6 +41,7 @@ from certify.rational import to_string
 from certify.spec import io
 from certify.spec.digest import content_sha256
 from certify.spec.io import RnnFile
+from certify.spec.measure import check_claims
 from certify.verdict import Verdict
 
 

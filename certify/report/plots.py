@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from flint import fmpq
+
+from certify.bounds.rates import RatesReport
 from certify.rational import parse_number
 from certify.report.model import Report
 
@@ -84,26 +87,63 @@ def rate(r: Report) -> str | None:
     if not series:
         return None
     with _figure(6.4, 3.6) as (fig, ax):
-        if rt.claimed:
-            ax.step([p.T for p in rt.claimed], [_float(p.E) for p in rt.claimed], where="post", color="#1f4e9c",
-                    lw=1.6, label="claimed bound E(T)")
-            ax.plot([p.T for p in rt.claimed], [_float(p.E) for p in rt.claimed], "o", color="#1f4e9c", ms=3)
-        pos = [p for p in rt.certified_points if _float(p.E) > 0]
-        if pos:
-            ax.step([p.T for p in pos], [_float(p.E) for p in pos], where="post", color="#2a8f3c", lw=1.2,
-                    ls="--", label="certified bound (certify rates)")
-        pos = [p for p in rt.measured if _float(p.E) > 0]
-        if pos:
-            ax.plot([p.T for p in pos], [_float(p.E) for p in pos], "x", color="#b5472b", ms=5,
-                    label=f"largest error at {len(rt.sample_inputs)} sample inputs (exact rollout)")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("runtime T (RNN steps)")
-        ax.set_ylabel("sup-norm error on the input domain")
-        ax.set_title(f"{r.name}: error against runtime" + (f", f = {rt.target}" if rt.target else ""))
-        ax.grid(True, which="major", lw=0.4, alpha=0.5)
-        ax.legend(loc="lower left", fontsize=8, frameon=False)
+        _rate_axes(ax, [(p.T, _float(p.E)) for p in rt.claimed], [(p.T, _float(p.E)) for p in rt.certified_points],
+                   [(p.T, _float(p.E)) for p in rt.measured],
+                   f"largest error at {len(rt.sample_inputs)} sample inputs (exact rollout)",
+                   f"{r.name}: error against runtime" + (f", f = {rt.target}" if rt.target else ""))
         return _svg(fig, "rate")
+
+
+def rates_plot(rep: RatesReport, path: str) -> None:
+    """``certify rates``' plot in the report's style: the claimed E(T), the certified upper bound of
+    sup|y_T - f| per row, the sampled (float64, not a bound) error and, for the universal method, the
+    approximation part sup|P_r - f|; written to ``path`` (PNG, SVG or PDF by its extension).
+
+    Values are shown as floats (display only: the exact bounds are in ``certify rates --json``)."""
+    rows = [row for row in rep.rows if row.T > 0]
+    with _figure(6.4, 3.6) as (fig, ax):
+        _rate_axes(ax, [(c.T, _q(c.E)) for c in rep.claims if c.T > 0 and c.E > 0],
+                   [(row.T, _q(row.certified)) for row in rows if row.certified is not None],
+                   [(row.T, row.sampled) for row in rows if row.sampled is not None],
+                   "sampled max |y_T − f| (float64 grid; not a bound)",
+                   f"{rep.name}: error against runtime, f = {rep.target[:60]}  [{rep.verdict.value}]",
+                   [(row.T, _q(row.approx)) for row in rows if row.approx is not None])
+        fig.savefig(path, metadata={"Date": None, "Creator": None} if path.endswith(".svg") else None,
+                    bbox_inches="tight")
+
+
+def _q(q: fmpq) -> float:
+    """An exact number as a float, for plotting only."""
+    return int(q.p) / int(q.q)
+
+
+def _rate_axes(ax, claimed: list[tuple[int, float]], certified: list[tuple[int, float]],
+               measured: list[tuple[int, float]], measured_label: str, title: str,
+               parts: Sequence[tuple[int, float]] = ()) -> None:
+    """The one error-against-runtime plot: claimed bound (steps), certified bound (dashed steps), measured
+    errors (crosses) and, when given, the approximation part of the bound (small squares)."""
+    if claimed:
+        ax.step([t for t, _ in claimed], [e for _, e in claimed], where="post", color="#1f4e9c", lw=1.6,
+                label="claimed bound E(T)")
+        ax.plot([t for t, _ in claimed], [e for _, e in claimed], "o", color="#1f4e9c", ms=3)
+    pos = [(t, e) for t, e in certified if e > 0]
+    if pos:
+        ax.step([t for t, _ in pos], [e for _, e in pos], where="post", color="#2a8f3c", lw=1.2, ls="--",
+                label="certified bound (certify rates)")
+    pos = [(t, e) for t, e in measured if e > 0]
+    if pos:
+        ax.plot([t for t, _ in pos], [e for _, e in pos], "x", color="#b5472b", ms=5, label=measured_label)
+    pos = [(t, e) for t, e in parts if e > 0]
+    if pos:
+        ax.plot([t for t, _ in pos], [e for _, e in pos], "s", color="#7a5195", ms=3,
+                label="approximation part sup|P_r − f|")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("runtime T (RNN steps)")
+    ax.set_ylabel("sup-norm error on the input domain")
+    ax.set_title(title)
+    ax.grid(True, which="major", lw=0.4, alpha=0.5)
+    ax.legend(loc="lower left", fontsize=8, frameon=False)
 
 
 def sparsity(r: Report) -> str | None:

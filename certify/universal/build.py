@@ -22,13 +22,14 @@ from typing import Any
 from flint import fmpq
 
 from certify.bounds.supnorm import chebyshev_supnorm
+from certify.display import round_significant
 from certify.errors import InputError
 from certify.expr import check_continuous, parse_function
 from certify.rational import to_string
 from certify.tmnu.program import Program
 from certify.universal.arithmetic import NotAnalysable
 from certify.universal.interpreter import OUT_BOUND, universal_interpreter
-from certify.universal.rates import UniversalRow, certify_stream, round_up
+from certify.universal.rates import UniversalRow, certify_stream
 from certify.universal.stream import MAX_RNN_STEPS, StreamPlan, plan_stream
 
 #: Claimed E = certified bound × this (then rounded up): room for a cheaper re-check.
@@ -89,7 +90,7 @@ def build_universal(
                          f"(last certified bounds: {[None if r.bound is None else float(r.bound) for r in rows]})")
     claims = {
         "target": f_text,
-        "rate": [{"T": r.T, "E": to_string(round_up(r.bound * CLAIM_HEADROOM))} for r in rows if r.bound is not None],
+        "rate": [{"T": r.T, "E": to_string(_up(r.bound * CLAIM_HEADROOM))} for r in rows if r.bound is not None],
         "universal": {
             "stream_symbols": len(plan.stream),
             "rounds": [_round_claim(r) for r in rows[1:]],
@@ -116,6 +117,11 @@ def _round_claim(r: UniversalRow) -> dict[str, Any]:
         "degree": r.round.degree,
         "teeth": sorted(set(r.round.teeth)),
         "shift": r.round.shift,
-        "approx_bound": to_string(round_up(r.approx.upper)) if r.approx.upper is not None else None,
-        "arith_bound": to_string(round_up(r.arith)),
+        "approx_bound": to_string(_up(r.approx.upper)) if r.approx.upper is not None else None,
+        "arith_bound": to_string(_up(r.arith)),
     }
+
+
+def _up(q: fmpq) -> fmpq:
+    """Rounded up to three significant digits, for readable claims."""
+    return round_significant(q, 3, "up") if q > 0 else fmpq(0)

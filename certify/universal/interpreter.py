@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
+from certify.errors import InputError
 from certify.tmnu.build import Builder, relu
 from certify.tmnu.program import EMPTY, Program
 
@@ -109,8 +110,6 @@ def universal_interpreter(stream: Iterable[str] = ()) -> Program:
     content = tuple(stream)
     bad = sorted(set(content) - set(SYMBOLS))
     if bad:
-        from certify.errors import InputError
-
         raise InputError(f"stream symbol {bad[0]!r} is not an instruction (known: {SYMBOLS})")
     proto = _ops_and_registers()
     b = Builder(proto.name, description=proto.description, registers=list(proto.registers),
@@ -128,12 +127,3 @@ def is_universal(program: Program) -> bool:
     if len(program.stacks) != 1 or program.stacks[0].name != STACK:
         return False
     return program == universal_interpreter(program.stacks[0].initial)
-
-
-
-
-def build_universal(f_text: str, **options):
-    """Stream compiler + certification for f: see :func:`certify.universal.build.build_universal`."""
-    from certify.universal.build import build_universal as build
-
-    return build(f_text, **options)

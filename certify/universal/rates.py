@@ -9,6 +9,7 @@ in [T_r, T_{r+1}), where
 
 The argument needs the simulation theorem of the compiled file (``certify check``) and that the
 program is exactly :func:`~certify.universal.interpreter.universal_interpreter` (checked).
+:data:`UNIVERSAL` is this argument as a rate method of ``certify rates``; the package registers it.
 
 >>> from certify.expr import parse_function
 >>> rows = certify_stream("bc+0+ptttttttfc-hr", parse_function("5/8 - x/2"))
@@ -20,16 +21,21 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import sympy
 from flint import fmpq
 
+from certify.bounds.claims import ClaimSpan
+from certify.bounds.rates import Declined, MethodRows, RateQuery, RateRow
 from certify.bounds.supnorm import ABS_TOL, SupBound, chebyshev_supnorm
 from certify.compiler.tmnu_to_rnn import T0, C
+from certify.execute.tmnu_enclosure import control_path
+from certify.spec.file import RnnFile
 from certify.tmnu.program import Program
 from certify.universal.arithmetic import NotAnalysable, Round, analyze_stream
-from certify.universal.interpreter import universal_interpreter
+from certify.universal.interpreter import is_universal, universal_interpreter
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,10 @@ def emit_symbols(program: Program) -> list[str]:
 
 
 def certify_stream(stream: str, f: sympy.Expr, *, rel_tol: float = 0.05,
-                   f_sup: SupBound | None = None, claims=()) -> list[UniversalRow]:
+                   f_sup: SupBound | None = None, claims: Sequence[ClaimSpan] = ()) -> list[UniversalRow]:
     """Rows 0..R: the certified sup error of the universal interpreter running ``stream``, per round.
 
-    Each sup|P_r - f| is refined to a relative tolerance; with ``claims`` (sorted (T, E) pairs), a round
+    Each sup|P_r - f| is refined to a relative tolerance; with ``claims`` (spans of RNN steps), a round
     whose bound is still above its claim E is then decided against E - B_r, refining as far as that
     needs. Raises :class:`NotAnalysable` when the stream is not made of rounds or a proof condition fails.
     """
@@ -112,42 +118,21 @@ def _sup_at_most(poly: dict[int, fmpq], limit: fmpq, f_sup: SupBound, approx: Su
     return direct.upper is not None and direct.upper <= limit
 
 
-def round_up(q: fmpq, digits: int = 3) -> fmpq:
-    """The smallest decimal with ``digits`` significant digits that is >= q (for readable claims).
-
-    >>> str(round_up(fmpq(12345, 10**7)))
-    '31/25000'
-    """
-    if q <= 0:
-        return fmpq(0)
-    e = 0
-    while fmpq(10) ** e > q:
-        e -= 1
-    while fmpq(10) ** (e + 1) <= q:
-        e += 1
-    unit = fmpq(10) ** (e - digits + 1)
-    n = (q / unit).ceil()
-    return fmpq(int(n)) * unit
-
-
-
-def universal_rows(f, fx: sympy.Expr, *, rel_tol: float = 0.05, claims=()):
+def universal_rows(query: RateQuery) -> MethodRows:
     """The rate rows of a universal weight file (``certify rates``): one per round, plus row 0.
 
-    Returns (rows, notes). Only the ``emit`` op writes the output and the interpreter halts when the
-    stream is spent, so row r covers every RNN step from T_r to T_{r+1} (the last: every later step).
-    A round whose bound is above a claimed E covering it is decided against E - B_r (``claims``: the
-    file's sorted (T, E) pairs) before the claim is reported UNKNOWN.
+    Only the ``emit`` op writes the output and the interpreter halts when the stream is spent, so row r
+    covers every RNN step from T_r to T_{r+1} (the last: every later step). A round whose bound is above
+    a claimed E covering it is decided against E - B_r before the claim is reported UNKNOWN. Raises
+    :class:`NotAnalysable` when the stream is not made of rounds.
     """
-    from certify.bounds.rates import RateRow
-    from certify.execute.tmnu_enclosure import control_path
-
-    program = f.simulation.program
+    assert query.file.simulation is not None
+    program = query.file.simulation.program
     stream = "".join(program.stack("S").initial)
     path = control_path(program)
     if path.fixed_from != len(stream):
         raise NotAnalysable(f"the interpreter does not halt after the {len(stream)} instructions of its stream")
-    rows = certify_stream(stream, fx, rel_tol=rel_tol, claims=claims)
+    rows = certify_stream(stream, query.fx, rel_tol=query.options.rel_tol, claims=query.claims)
     out = []
     for i, r in enumerate(rows):
         t_end = rows[i + 1].T if i + 1 < len(rows) else None
@@ -157,16 +142,35 @@ def universal_rows(f, fx: sympy.Expr, *, rel_tol: float = 0.05, claims=()):
         low = max(r.approx.lower - r.arith, fmpq(0))
         out.append(RateRow(r.T, t_end, label, (r.step,), r.bound, low, r.approx.witness if low > 0 else None,
                            r.approx.upper if r.index else None, r.arith if r.index else None, note=r.note))
-    notes = [f"output written only by op(s) {sorted(output_writers(program))} on symbol(s) "
-             f"{emit_symbols(program)}; {len(rows) - 1} rounds in {len(stream)} instructions"]
-    return out, notes
+    notes = (f"output written only by op(s) {sorted(output_writers(program))} on symbol(s) "
+             f"{emit_symbols(program)}; {len(rows) - 1} rounds in {len(stream)} instructions",)
+    return MethodRows(tuple(out), notes)
 
 
-def _tightest_claim(claims, lo: int, hi: int | None) -> fmpq | None:
-    """The smallest claimed E whose range [T_i, T_{i+1}) meets [lo, hi)."""
-    best = None
-    for i, (t, e) in enumerate(claims):
-        t_end = claims[i + 1][0] if i + 1 < len(claims) else None
-        if (hi is None or t < hi) and (t_end is None or t_end > lo):
-            best = e if best is None else min(best, e)
-    return best
+@dataclass(frozen=True)
+class UniversalMethod:
+    """The rate method of the universal approximator: applies to exactly the stream interpreter; declines
+    (falling back to the generic method) when the stream is not made of rounds."""
+
+    name: str = "universal"
+    priority: int = 10
+    described_as: str = "the universal approximator's rounds"
+    claim_keys: Mapping[str, str] = field(default_factory=lambda: {
+        "universal": "the stream's rounds as built (degree, teeth, bounds): information, not checked"})
+
+    def applies(self, f: RnnFile) -> bool:
+        return f.simulation is not None and is_universal(f.simulation.program)
+
+    def rows(self, query: RateQuery) -> MethodRows:
+        try:
+            return universal_rows(query)
+        except NotAnalysable as err:
+            raise Declined(f"the stream is not analysable as rounds ({err})") from None
+
+
+UNIVERSAL = UniversalMethod()
+
+
+def _tightest_claim(claims: Sequence[ClaimSpan], lo: int, hi: int | None) -> fmpq | None:
+    """The smallest claimed E whose span meets [lo, hi)."""
+    return min((s.E for s in claims if s.meets(lo, hi)), default=None)

@@ -96,15 +96,9 @@ def test_a_threshold_past_what_is_proven_fails_naming_the_bound(repo: Path) -> N
 
 
 def test_error_thresholds_are_decided_by_the_rates_module_or_a_sampled_exact_error(repo: Path) -> None:
-    import importlib.util
-
-    have_rates = importlib.util.find_spec("certify.bounds.rates") is not None
     _toml(repo, 'error = [{T = 14, E = "1/16"}]\n')
     th = _check(_gate(repo), "squaring", "thresholds")
-    if have_rates:
-        assert th.verdict is Verdict.PROVED, th.message
-    else:  # no certified rates in this version: a claim that holds is still not proved
-        assert th.verdict is Verdict.UNKNOWN and "error at T=14 <= 1/16 is not proved" in th.message
+    assert th.verdict is Verdict.PROVED, th.message
     _toml(repo, 'error = [{T = 14, E = "1/1000"}]\n')
     th = _check(_gate(repo), "squaring", "thresholds")
     assert th.verdict is Verdict.REFUTED and th.failures == ("error[T=14]",)

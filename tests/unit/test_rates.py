@@ -13,7 +13,8 @@ from certify.constructions.examples import squaring, squaring_claims
 from certify.errors import InputError
 from certify.execute.tmnu_enclosure import control_path, exact_outputs
 from certify.expr import ArbFunction, parse_function
-from certify.universal.interpreter import build_universal, is_universal, universal_interpreter
+from certify.universal.build import build_universal
+from certify.universal.interpreter import is_universal, universal_interpreter
 from certify.verdict import Verdict
 
 

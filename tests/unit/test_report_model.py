@@ -150,7 +150,6 @@ def test_from_json_rejects_other_formats() -> None:
 
 
 def test_certified_rates_are_shown_with_bounds_rounded_the_safe_way() -> None:
-    pytest.importorskip("certify.bounds.rates")
     from certify.compiler.tmnu_to_rnn import compile_program
     from certify.constructions.examples import squaring, squaring_claims
     from certify.rational import parse_number
