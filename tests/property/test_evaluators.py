@@ -34,7 +34,7 @@ from certify.tmnu.build import Builder, relu
 from certify.tmnu.core import EXACT, IndexedOp
 from certify.tmnu.interpret import Interpreter, initial_config
 from certify.tmnu.program import Config, Program
-from certify.universal.interpreter import build_universal
+from certify.universal.build import build_universal
 
 STEPS = 300
 NARROW = 2.0**-40  #: half-width of the lane around each input
