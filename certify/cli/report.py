@@ -50,7 +50,7 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
     """
     from certify.prove import certificate as certmod
     from certify.report import files
-    from certify.report.collect import ReportOptions, build_report
+    from certify.report.assemble import ReportOptions, build_report
     from certify.spec import io
 
     f = io.read(weights)

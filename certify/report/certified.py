@@ -22,7 +22,7 @@ from flint import fmpq
 from certify.errors import InputError
 from certify.rational import to_string
 from certify.report.model import RateCheck, RatePoint, Section, Table
-from certify.report.words import bound_text
+from certify.report.sentences import bound_text
 from certify.spec.io import RnnFile
 
 MODULE = "certify.bounds.rates"
