@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from certify.cli.app import IntRange, cli, console
-from certify.verdict import Verdict
+from certify.cli.app import IntRange, cli, console, err_console
+from certify.cli.options import json_or_legacy_path_option, json_out_option
+from certify.verdict import Verdict, result_line
 
 
 @cli.command("rates")
@@ -17,8 +18,8 @@ from certify.verdict import Verdict
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the log-log plot here (.png/.svg/.pdf). Default: WEIGHTS with .rates.png.")
 @click.option("--no-plot", is_flag=True, help="Do not write a plot.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write the report as JSON (certify.rates/1) to this file.")
+@json_or_legacy_path_option
+@json_out_option
 @click.option("--samples", type=IntRange(0, 10**6), default=2001, show_default=True,
               help="x grid for the sampled (measured, float64) error shown beside the certified one.")
 @click.option("--lanes", type=IntRange(1, 2**20), default=256, show_default=True,
@@ -27,8 +28,8 @@ from certify.verdict import Verdict
               help="Enclosure method: most lanes per row before a claim is left UNKNOWN.")
 @click.option("--horizon", type=IntRange(1, 10**8), default=None,
               help="Enclosure method: certify rows up to this RNN step (default: the last claimed T).")
-def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str | None, samples: int, lanes: int,
-              max_lanes: int, horizon: int | None) -> int:
+def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_arg: str | None, json_out: str | None,
+              samples: int, lanes: int, max_lanes: int, horizon: int | None) -> int:
     """Certify sup_x |y_T(x) - f(x)| against the RNN step T, and check the file's claims.rate.
 
     \b
@@ -43,6 +44,11 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
     from certify.bounds.rates import plot_rates, rates, report_json
     from certify.spec import io
 
+    as_json, json_path = json_arg == "-", json_out
+    if json_arg not in (None, "-"):
+        err_console.print("note: --json PATH is deprecated: use --json-out PATH (--json alone prints the JSON)")
+        json_path = json_path or json_arg
+    out_console = err_console if as_json else console  # with --json, stdout holds the JSON and the RESULT line
     f = io.read(weights)
     rep = rates(f, samples=samples, lanes=lanes, max_lanes=max_lanes, horizon=horizon)
     t = Table(title=f"{rep.name}: error versus runtime, f = {rep.target}  (method: {rep.method})",
@@ -60,30 +66,34 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
             row += [_e(r.approx), _e(r.arith)]
         row += [_e(r.certified), f"{r.sampled:.3e}" if r.sampled is not None else "—"]
         t.add_row(*(row + ([r.note] if notes else [])))
-    console.print(t)
+    if not as_json:
+        console.print(t)
     if rep.claims:
         c = Table(title="claims.rate", title_justify="left")
         for col in ("T", "E", "verdict", "reason"):
             c.add_column(col)
         for ch in rep.claims:
             c.add_row(str(ch.T), _e(ch.E), ch.verdict.value, ch.reason)
-        console.print(c)
+        if not as_json:
+            console.print(c)
     for n in rep.notes:
-        console.print(f"note: {n}")
+        out_console.print(f"note: {n}")
     if not no_plot:
         out = plot_path or str(Path(weights).with_suffix("").with_suffix("")) + ".rates.png"
         plot_rates(rep, out)
-        console.print(f"plot: {out}")
+        out_console.print(f"plot: {out}")
     if json_path:
         Path(json_path).write_text(json.dumps(report_json(rep), indent=1) + "\n")
-        console.print(f"report: {json_path}")
+        out_console.print(f"report: {json_path}")
+    if as_json:
+        console.print_json(json.dumps(report_json(rep)))
     counts = {v: sum(1 for ch in rep.claims if ch.verdict is v) for v in Verdict}
     refuted = [ch for ch in rep.claims if ch.verdict is Verdict.REFUTED]
     what = (f"{counts[Verdict.PROVED]} of {len(rep.claims)} claimed rows proved, {counts[Verdict.REFUTED]} refuted, "
             f"{counts[Verdict.UNKNOWN]} unknown" if rep.claims else "no claimed rate table")
     if refuted:
         what += f"; first refuted at T={refuted[0].T}"
-    console.print(f"RESULT: {rep.verdict.value} {rep.name} rates: {what} ({rep.seconds:.1f} s)")
+    console.print(result_line(rep.verdict, f"{rep.name} rates", f"{what} ({rep.seconds:.1f} s)"))
     return rep.verdict.exit_code
 
 

@@ -91,6 +91,11 @@ class Certificate:
     def verdict(self) -> Verdict:
         return combine(r.verdict for r in self.results)
 
+    def listed(self) -> tuple[Result, ...]:
+        """The results in the order the certificate lists them: by kind (static, invariant, prologue, readout,
+        step), then by id."""
+        return tuple(sorted(self.results, key=_order))
+
     def counts(self) -> dict[str, int]:
         out = {v.value: 0 for v in Verdict}
         for r in self.results:
@@ -108,7 +113,7 @@ class Certificate:
             "note": self.note,
             "verdict": self.verdict.value,
             "counts": self.counts(),
-            "results": [r.to_json() for r in sorted(self.results, key=_order)],
+            "results": [r.to_json() for r in self.listed()],
         }
 
     def timings_json(self) -> dict[str, Any]:

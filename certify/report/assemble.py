@@ -91,7 +91,7 @@ def build_report(f: RnnFile, cert: Certificate | dict[str, Any], *, weights_ref:
     sim = f.simulation
     c, t0 = (sim.map.c, sim.map.t0) if sim else (1, 0)
     obligations, failures, claims = [], [], []
-    for r in cert.results:
+    for r in cert.listed():
         ev = r.evidence
         obligations.append(Obligation(
             id=r.id, kind=r.kind, case=_case(r, f), method=r.method, verdict=r.verdict, reason=r.reason,
