@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import flint
+import z3
+
 from certify import __version__, schemas
 from certify.errors import CertificateFormatError
 from certify.jsonio import dumps
@@ -146,9 +149,7 @@ def _order(r: Result) -> tuple[int, str]:
 
 
 def tool_versions() -> dict[str, str]:
-    import flint
-    import z3
-
+    """The versions that made a certificate (they go into it: a new solver makes a new certificate)."""
     return {"certify": __version__, "python": sys.version.split()[0], "python-flint": flint.__version__,
             "z3": z3.get_version_string()}
 
