@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from certify.cli.app import cli, console, err_console
 from certify.cli.options import jobs_option, json_option, resolve_jobs, timeout_option
-from certify.prove.certificate import Certificate
-from certify.prove.checker import Options, check, obligation_count
-from certify.prove.obligations import ObligationKind
-from certify.spec import io
 from certify.verdict import Verdict, result_line
+
+if TYPE_CHECKING:
+    from certify.prove.certificate import Certificate
 
 
 @cli.command("check")
@@ -45,6 +44,11 @@ def check_cmd(weights: str, timeout: float, jobs: int | None, cert_path: str | N
     UNKNOWN (with a reason, e.g. a solver timeout). Exit code 0 all PROVED, 10 something
     REFUTED, 20 something UNKNOWN, 2 bad input. The last line is RESULT: ...
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from certify.prove.checker import Options, check, obligation_count  # when it runs: --help stays fast
+    from certify.spec import io
+
     f = io.read(weights)
     smt_dir = Path(cert_path).parent / "smt" if cert_path else None
     witness_dir = Path(cert_path).parent / "witnesses" if cert_path else None  # else: replay commands inline
@@ -76,6 +80,8 @@ def _relative(weights: str, cert_path: str | None) -> str:
 
 
 def _summary(cert: Certificate, show_all: bool, cert_path: str | None) -> None:
+    from certify.prove.obligations import ObligationKind
+
     by_kind: dict[ObligationKind, dict[str, int]] = {}
     methods: dict[str, int] = {}
     for r in cert.results:

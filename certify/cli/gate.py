@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
-from certify import config as cfgmod
 from certify.cli.app import cli, console, err_console
 from certify.cli.options import jobs_option, json_option, resolve_jobs
 from certify.errors import InputError
-from certify.gate import GateResult, run_gate, shown, summary_json
-from certify.report.junit import to_junit
+
+if TYPE_CHECKING:
+    from certify.gate import GateResult
 
 
 @cli.command("gate")
@@ -46,6 +47,10 @@ def gate_cmd(names: tuple[str, ...], config_path: str | None, jobs: int | None, 
     regression failure), 20 something UNKNOWN (nothing refuted), 2 bad configuration or input. The last
     line is RESULT: ...
     """
+    from certify import config as cfgmod  # when it runs: --help stays fast
+    from certify.gate import run_gate, summary_json
+    from certify.report.junit import to_junit
+
     path = Path(config_path) if config_path else cfgmod.find(Path.cwd())
     cfg = cfgmod.load(path)
     if names:
@@ -71,6 +76,8 @@ def gate_cmd(names: tuple[str, ...], config_path: str | None, jobs: int | None, 
 
 
 def _summary(result: GateResult) -> None:
+    from certify.gate import shown
+
     t = Table(title=f"certify gate ({shown(Path(result.config))}): {len(result.outcomes)} constructions in "
                     f"{result.seconds:.1f} s", title_justify="left")
     for col, justify in (("construction", "left"), ("verdict", "left"), ("checks passed", "right"),

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from certify.cli.app import IntRange, cli, console, err_console
 from certify.cli.options import jobs_option, json_option, resolve_jobs, timeout_option
 from certify.errors import DidNotRecheck, InputError
-from certify.prove import certificate as certmod
-from certify.prove.certificate import Certificate
-from certify.prove.checker import Options, check
-from certify.report import files
-from certify.report.assemble import ReportOptions, build_report
-from certify.spec import io
-from certify.spec.digest import content_sha256
-from certify.spec.io import RnnFile
 from certify.verdict import result_line
+
+if TYPE_CHECKING:
+    from certify.prove.certificate import Certificate
+    from certify.spec.io import RnnFile
 
 
 @cli.command("report")
@@ -58,6 +55,13 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
     10 REFUTED, 20 UNKNOWN), 2 bad input, 1 when the independent re-checker does not confirm a given
     certificate. The last line is RESULT: ...
     """
+    # imported when the command runs, so that `certify --help` stays fast
+    from certify.prove import certificate as certmod
+    from certify.prove.checker import Options, check
+    from certify.report import files
+    from certify.report.assemble import ReportOptions, build_report
+    from certify.spec import io
+
     f = io.read(weights)
     target = Path(out) if out else None
     if target is not None and target.suffix.lower() not in files.SUFFIXES:
@@ -94,6 +98,7 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
 def _confirmed(f: RnnFile, cert: Certificate, weights: str, cert_path: str) -> None:
     """A certificate's verdicts are shown only when they are of these weights and the re-checker confirms them."""
     from certify.prove.recheck import RecheckError, recheck
+    from certify.spec.digest import content_sha256
 
     got, sha = cert.weights_sha256, content_sha256(f)
     if got != sha:

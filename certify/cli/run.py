@@ -10,10 +10,6 @@ from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console, progress, sci, show
 from certify.errors import InputError
-from certify.jsonio import loads
-from certify.jsonio import read as read_json
-from certify.prove.replay import check_start, replay_start, theorem_run
-from certify.prove.witness import read_config
 from certify.rational import decimal, parse_number
 from certify.verdict import Verdict, exit_code, result_line
 
@@ -191,6 +187,8 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
         task = bar.add_task("run", total=steps)
         tick = lambda t: bar.update(task, completed=t) if t % 256 == 0 else None  # noqa: E731
         if tmnu:
+            from certify.prove.replay import theorem_run
+
             assert sim is not None
             run = theorem_run(net, sim.map, sim.program, x, steps, samples, tick)
             results = [(r.t, None, [r.y]) for r in run.rows]
@@ -246,6 +244,11 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
 
 def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
     """Run c RNN steps at a time from an encoded configuration and compare everything with the interpreter."""
+    from certify.jsonio import loads
+    from certify.jsonio import read as read_json
+    from certify.prove.replay import check_start, replay_start
+    from certify.prove.witness import read_config
+
     if f.simulation is None:
         raise InputError("--start needs a file with a simulation block")
     prog, smap = f.simulation.program, f.simulation.map
