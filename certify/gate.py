@@ -37,15 +37,19 @@ from flint import fmpq
 from certify.config import THRESHOLD_METRICS, GateConfig, Target
 from certify.errors import InputError
 from certify.prove import certificate as certmod
+from certify.prove.certificate import Certificate
+from certify.prove.checker import Options, check
+from certify.prove.obligations import ObligationKind
 from certify.rational import parse_number, to_string
+from certify.report.assemble import ReportOptions, measured_errors
 from certify.report.certified import check_errors
-from certify.report.collect import ReportOptions, measured_errors
 from certify.spec import io
 from certify.spec import measure as metrics
 from certify.spec.digest import content_sha256
-from certify.verdict import Verdict, combine
+from certify.verdict import Verdict, combine, result_line
 
-GROUPS = ("simulation", "static", "invariant", "prologue", "readout", "step", "certificate", "thresholds", "regression")
+#: The check groups of one construction, in order: one per obligation kind between the simulation and the rest.
+GROUPS = ("simulation", *(k.value for k in ObligationKind), "certificate", "thresholds", "regression")
 #: The measured quantities (one table for claims, certificates, thresholds and regressions), by name.
 METRICS = {m.name: m for m in metrics.METRICS}
 
@@ -101,10 +105,10 @@ class GateResult:
         bad = [o for o in self.outcomes if o.verdict is not Verdict.PROVED]
         if not bad:
             checks = sum(len(o.checks) for o in self.outcomes)
-            return f"RESULT: PROVED gate: {n} construction{'s' * (n != 1)}, {checks} checks passed"
+            return result_line(Verdict.PROVED, "gate", f"{n} construction{'s' * (n != 1)}, {checks} checks passed")
         what = "; ".join(f"{o.name}: " + ", ".join(f"{c.group} {c.verdict.value}" for c in o.checks if c.failed)
                          for o in bad)
-        return f"RESULT: {self.verdict.value} gate: {len(bad)} of {n} constructions failed ({what})"
+        return result_line(self.verdict, "gate", f"{len(bad)} of {n} constructions failed ({what})")
 
 
 def run_gate(cfg: GateConfig, jobs: int | None = None) -> GateResult:
@@ -137,43 +141,47 @@ def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool)
         checks.append(Check(t.name, "simulation", v, "the file has no simulation block: its steps are not proved"
                             + ("" if require_simulation else " (not required)"), ("simulation",) if
                             require_simulation else ()))
-    for kind in ("static", "invariant", "prologue", "readout", "step"):
-        rs = [r for r in results or [] if r[1] == kind]
+    for kind in ObligationKind:
+        rs = [r for r in results or [] if r.kind is kind]
         if not rs:
             continue
-        bad = [r for r in rs if r[2] is not Verdict.PROVED]
-        msg = f"{len(rs)} PROVED{source}" if not bad else "; ".join(f"{i} {v.value}: {why}" for i, _, v, why, _ in bad)
-        checks.append(Check(t.name, kind, combine(r[2] for r in rs), msg, tuple(r[0] for r in bad),
-                            sum(r[4] for r in rs)))
+        bad = [r for r in rs if r.verdict is not Verdict.PROVED]
+        msg = f"{len(rs)} PROVED{source}" if not bad else "; ".join(f"{r.id} {r.verdict.value}: {r.reason}"
+                                                                      for r in bad)
+        checks.append(Check(t.name, kind.value, combine(r.verdict for r in rs), msg, tuple(r.id for r in bad),
+                            sum(r.seconds for r in rs)))
     # verdicts read from a baseline (fresh_check = false) are only as good as that file: always re-check it then
     checks.append(_certificate(t, base, sha, recheck or not t.fresh_check))
     checks.append(_thresholds(t, f))
-    checks.append(_regression(t, base, f, {r[0]: r[2] for r in results or []}))
+    checks.append(_regression(t, base, f, {r.id: r.verdict for r in results or []}))
     return Outcome(t.name, shown(t.weights), sha, tuple(checks), time.perf_counter() - start)
 
 
-Row = tuple[str, str, Verdict, str, float]  # (id, kind, verdict, reason, seconds)
+@dataclass(frozen=True)
+class Row:
+    """One obligation's verdict as the gate groups it: from a fresh check, or read from the baseline certificate
+    (whose times are not recorded: 0)."""
+
+    id: str
+    kind: ObligationKind
+    verdict: Verdict
+    reason: str
+    seconds: float = 0.0
 
 
-def _results(t: Target, f: io.RnnFile, base: dict | None, timeout: float) -> tuple[list[Row] | None, bool, str]:
+def _results(t: Target, f: io.RnnFile, base: Certificate | None, timeout: float) -> tuple[list[Row] | None, bool,
+                                                                                          str]:
     """The obligations' verdicts: from a fresh check, or (``fresh_check = false``) from the baseline certificate
     when it is the certificate of these weights; None when there is none to read (the certificate check fails)."""
     if not t.fresh_check:
-        if base is None or base.get("weights", {}).get("sha256") != content_sha256(f):
+        if base is None or base.weights_sha256 != content_sha256(f):
             return None, False, ""
-        rows = [(str(r.get("id")), str(r.get("kind")), _verdict(r.get("verdict")), str(r.get("reason", "")), 0.0)
-                for r in base.get("results", [])]
-        return rows, bool(base.get("simulation_checked")), " (read from the baseline certificate)"
-    from certify.prove.checker import Options, check
-
+        rows = [Row(r.id, r.kind, r.verdict, r.reason) for r in base.results]
+        return rows, base.simulation_checked, " (read from the baseline certificate)"
     cert = check(f, Options(timeout=timeout, weights_name=t.weights.name))
     secs = cert.timings_json()["seconds"]
-    return [(r.id, r.kind, r.verdict, r.reason, secs.get(r.id, 0.0)) for r in cert.results], \
+    return [Row(r.id, r.kind, r.verdict, r.reason, secs.get(r.id, 0.0)) for r in cert.results], \
         cert.simulation_checked, ""
-
-
-def _verdict(v: object) -> Verdict:
-    return Verdict(v) if v in {x.value for x in Verdict} else Verdict.UNKNOWN
 
 
 def shown(p: Path) -> str:
@@ -185,26 +193,26 @@ def shown(p: Path) -> str:
 
 
 # --- the baseline certificate ----------------------------------------------------------------------------------
-def _baseline(t: Target) -> dict | None:
+def _baseline(t: Target) -> Certificate | None:
     if not t.baseline.is_file():
         return None
     return certmod.read(t.baseline)
 
 
-def _certificate(t: Target, base: dict | None, sha: str, recheck: bool) -> Check:
+def _certificate(t: Target, base: Certificate | None, sha: str, recheck: bool) -> Check:
     t0 = time.perf_counter()
     if base is None:
         return Check(t.name, "certificate", Verdict.REFUTED,
                      f"no baseline certificate at {shown(t.baseline)}: run certify check {shown(t.weights)} "
                      f"--certificate {shown(t.baseline)}", ("missing certificate",))
-    got = base.get("weights", {}).get("sha256")
+    got = base.weights_sha256
     if got != sha:
         return Check(t.name, "certificate", Verdict.REFUTED,
-                     f"stale: {shown(t.baseline)} certifies weights with content sha256 {str(got)[:16]}…, but "
+                     f"stale: {shown(t.baseline)} certifies weights with content sha256 {got[:16]}…, but "
                      f"{shown(t.weights)} has content sha256 {sha[:16]}… (the file changed without regenerating the "
                      "certificate)",
                      ("stale certificate",), time.perf_counter() - t0)
-    verdict = _verdict(base.get("verdict"))
+    verdict = base.verdict
     if verdict is not Verdict.PROVED:
         return Check(t.name, "certificate", verdict, f"the baseline certificate {shown(t.baseline)} is {verdict.value}",
                      ("baseline verdict",), time.perf_counter() - t0)
@@ -280,28 +288,28 @@ def _error_thresholds(f: io.RnnFile, rows: list[tuple[int, fmpq]]) -> list[tuple
     return out
 
 
-def _baseline_metrics(t: Target, base: dict | None) -> tuple[dict[str, fmpq], str]:
+def _baseline_metrics(t: Target, base: Certificate | None) -> tuple[dict[str, fmpq], str]:
     if base is None:
         return {}, ""
-    wfile = t.baseline.parent / str(base.get("weights", {}).get("file", ""))
+    wfile = t.baseline.parent / base.weights_file
     if wfile.is_file():
         try:
             bf = io.read(wfile)
         except InputError:
             bf = None
-        if bf is not None and content_sha256(bf) == base["weights"].get("sha256"):
+        if bf is not None and content_sha256(bf) == base.weights_sha256:
             return measure(bf), f"the baseline weights {shown(wfile)}"
     out = {}
-    for r in base.get("results", []):
+    for r in base.results:
         for m in metrics.METRICS:
-            if r.get("id") == f"static[{m.key}]":
-                text = str(r.get("evidence", {}).get("measured", "")).split(" ")[0]
+            if r.id == f"static[{m.key}]":
+                text = str(r.evidence.get("measured", "")).split(" ")[0]
                 with contextlib.suppress(InputError):
                     out[m.name] = parse_number(text)
     return out, f"the static evidence of {shown(t.baseline)}"
 
 
-def _regression(t: Target, base: dict | None, f: io.RnnFile, fresh: dict[str, Verdict]) -> Check:
+def _regression(t: Target, base: Certificate | None, f: io.RnnFile, fresh: dict[str, Verdict]) -> Check:
     t0 = time.perf_counter()
     base_metrics, source = _baseline_metrics(t, base)
     fails, names = [], []
@@ -310,10 +318,10 @@ def _regression(t: Target, base: dict | None, f: io.RnnFile, fresh: dict[str, Ve
         if now[metric] > old:
             fails.append(f"{METRICS[metric].short} regressed: {to_string(now[metric])} > {to_string(old)} in {source}")
             names.append(metric)
-    for r in (base or {}).get("results", []):
-        if r.get("verdict") == "PROVED" and r.get("id") in fresh and fresh[r["id"]] is not Verdict.PROVED:
-            fails.append(f"{r['id']} was PROVED in the baseline, now {fresh[r['id']].value}")
-            names.append(r["id"])
+    for r in base.results if base is not None else ():
+        if r.verdict is Verdict.PROVED and r.id in fresh and fresh[r.id] is not Verdict.PROVED:
+            fails.append(f"{r.id} was PROVED in the baseline, now {fresh[r.id].value}")
+            names.append(r.id)
     if fails:
         v = Verdict.UNKNOWN if all(fresh.get(n) is Verdict.UNKNOWN for n in names) else Verdict.REFUTED
         return Check(t.name, "regression", v, "; ".join(fails), tuple(names), time.perf_counter() - t0)

@@ -41,7 +41,7 @@ def make_report(name: str, proofs: Path, reports: Path, label: str = "proofs") -
     report names the proofs folder, so that a report regenerated elsewhere is byte-identical."""
     from certify.prove.certificate import read as read_certificate
     from certify.report import files
-    from certify.report.collect import ReportOptions, build_report
+    from certify.report.assemble import ReportOptions, build_report
 
     folder = proofs / name
     f = io.read(folder / f"{name}.rnn.json")

@@ -5,31 +5,30 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
-from certify.cli.app import FloatRange, IntRange, cli, console, err_console
-from certify.verdict import Verdict
+from certify.cli.app import cli, console, err_console
+from certify.cli.options import jobs_option, json_option, resolve_jobs, rlimit_option, timeout_option
+from certify.verdict import Verdict, result_line
 
-_STYLE = {Verdict.PROVED: "PROVED", Verdict.REFUTED: "REFUTED", Verdict.UNKNOWN: "UNKNOWN"}
+if TYPE_CHECKING:
+    from certify.prove.certificate import Certificate
 
 
 @cli.command("check")
 @click.argument("weights", type=click.Path(dir_okay=False))
-@click.option("--timeout", type=FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-              help="Seconds per SMT query; a query that runs out gives UNKNOWN, never PROVED.")
-@click.option("--rlimit", type=IntRange(1, 10**12), default=None,
-              help="z3's resource budget per SMT query: deterministic (the same UNKNOWN on every machine), unlike "
-                   "--timeout. Exceeding it gives UNKNOWN.")
-@click.option("--jobs", type=IntRange(1, 256), default=1, show_default=True,
-              help="Worker processes for the obligations.")
+@timeout_option
+@rlimit_option
+@jobs_option
 @click.option("--certificate", "cert_path", type=click.Path(dir_okay=False),
               help="Write the certificate here (JSON), with its SMT-LIB files in smt/ and timings beside it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the certificate as JSON instead of tables.")
+@json_option
 @click.option("--fail-fast", is_flag=True, help="Stop at the first REFUTED obligation.")
 @click.option("--all", "show_all", is_flag=True, help="List every obligation, not only the ones not PROVED.")
-def check_cmd(weights: str, timeout: float, rlimit: int | None, jobs: int, cert_path: str | None, as_json: bool,
+def check_cmd(weights: str, timeout: float, rlimit: int | None, jobs: int | None, cert_path: str | None, as_json: bool,
               fail_fast: bool, show_all: bool) -> int:
     """Prove, with exact arithmetic, that every RNN step of WEIGHTS simulates its TMNU step exactly.
 
@@ -46,34 +45,30 @@ def check_cmd(weights: str, timeout: float, rlimit: int | None, jobs: int, cert_
     UNKNOWN (with a reason, e.g. a solver timeout). Exit code 0 all PROVED, 10 something
     REFUTED, 20 something UNKNOWN, 2 bad input. The last line is RESULT: ...
     """
-    from certify.prove.checker import Options, check, obligation_count
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from certify.prove.checker import Options, check, obligation_count  # when it runs: --help stays fast
     from certify.spec import io
 
     f = io.read(weights)
     smt_dir = Path(cert_path).parent / "smt" if cert_path else None
     witness_dir = Path(cert_path).parent / "witnesses" if cert_path else None  # else: replay commands inline
-    options = Options(timeout=timeout, rlimit=rlimit, jobs=jobs, smt_dir=smt_dir, fail_fast=fail_fast,
+    options = Options(timeout=timeout, rlimit=rlimit, jobs=resolve_jobs(jobs), smt_dir=smt_dir, fail_fast=fail_fast,
                       weights_name=_relative(weights, cert_path), witness_dir=witness_dir)
     total = obligation_count(f)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     with Progress(TextColumn("checking obligations"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True, disable=as_json) as bar:
         task = bar.add_task("check", total=total)
         cert = check(f, options, progress=lambda r: bar.advance(task))
     if cert_path:
-        if smt_dir is not None and smt_dir.exists():
-            for stale in smt_dir.glob("*.smt2"):  # keep only this run's queries
-                if stale.name not in {Path(r.evidence.get("smt", "")).name for r in cert.results}:
-                    stale.unlink()
-        cert.write(cert_path)
+        cert.write(cert_path, smt_dir=smt_dir)  # and removes an earlier run's queries from smt/
     if as_json:
         console.print_json(json.dumps(cert.to_json()))
     else:
         _summary(cert, show_all, cert_path)
         if cert_path:
             console.print(f"certificate: {cert_path}")
-    _result_line(cert)
+    console.print(_result_line(cert))
     return cert.verdict.exit_code
 
 
@@ -85,8 +80,10 @@ def _relative(weights: str, cert_path: str | None) -> str:
     return Path(os.path.relpath(Path(weights).resolve(), Path(cert_path).resolve().parent)).as_posix()
 
 
-def _summary(cert, show_all: bool, cert_path: str | None) -> None:
-    by_kind: dict[str, dict[str, int]] = {}
+def _summary(cert: Certificate, show_all: bool, cert_path: str | None) -> None:
+    from certify.prove.obligations import ObligationKind
+
+    by_kind: dict[ObligationKind, dict[str, int]] = {}
     methods: dict[str, int] = {}
     for r in cert.results:
         k = by_kind.setdefault(r.kind, {v.value: 0 for v in Verdict})
@@ -95,10 +92,10 @@ def _summary(cert, show_all: bool, cert_path: str | None) -> None:
     t = Table(title=f"{cert.name}: {len(cert.results)} obligations and claims", title_justify="left")
     for col in ("kind", "PROVED", "REFUTED", "UNKNOWN"):
         t.add_column(col, justify="left" if col == "kind" else "right")
-    for kind in ("static", "invariant", "prologue", "readout", "step"):
+    for kind in ObligationKind:
         if kind in by_kind:
             c = by_kind[kind]
-            t.add_row(kind, str(c["PROVED"]), str(c["REFUTED"]), str(c["UNKNOWN"]))
+            t.add_row(kind.value, str(c["PROVED"]), str(c["REFUTED"]), str(c["UNKNOWN"]))
     console.print(t)
     console.print("methods: " + ", ".join(f"{m} {n}" for m, n in sorted(methods.items())))
     if cert.note:
@@ -109,7 +106,7 @@ def _summary(cert, show_all: bool, cert_path: str | None) -> None:
         for col in ("obligation", "method", "verdict", "reason"):
             d.add_column(col)
         for r in shown:
-            d.add_row(r.id, r.method, _STYLE[r.verdict], r.reason)
+            d.add_row(r.id, r.method, r.verdict.value, r.reason)
         console.print(d)
         for r in shown:
             w = r.evidence.get("witness")
@@ -122,8 +119,8 @@ def _summary(cert, show_all: bool, cert_path: str | None) -> None:
                     console.print(f"  replay{where}: {r.evidence['command']}")
 
 
-def _result_line(cert) -> None:
+def _result_line(cert: Certificate) -> str:
     c = cert.counts()
     what = "static claims only (simulation not checked)" if not cert.simulation_checked else \
         f"{c['PROVED']} proved, {c['REFUTED']} refuted, {c['UNKNOWN']} unknown"
-    console.print(f"RESULT: {cert.verdict.value} {cert.name}: {what}")
+    return result_line(cert.verdict, cert.name, what)

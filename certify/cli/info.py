@@ -13,7 +13,7 @@ from certify.spec.digest import content_sha256
 @click.argument("weights", type=click.Path(dir_okay=False))
 def info_cmd(weights: str) -> int:
     """Summarize a weight file: dimensions, weights, and its simulation map."""
-    from certify.bounds.static import weight_stats
+    from certify.spec.measure import weight_stats
     from certify.spec import io
 
     f = io.read(weights)

@@ -10,8 +10,9 @@ from flint import fmpq
 from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console, err_console
+from certify.cli.options import json_or_legacy_path_option, json_out_option
 from certify.display import round_decimal
-from certify.verdict import Verdict
+from certify.verdict import Verdict, result_line
 
 #: ``certify.bounds.rates``' defaults (not imported here: the command imports the heavy modules when run).
 SAMPLES, LANES, MAX_LANES = 2001, 256, 2**14
@@ -22,8 +23,8 @@ SAMPLES, LANES, MAX_LANES = 2001, 256, 2**14
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the log-log plot here (.png/.svg/.pdf). Default: WEIGHTS with .rates.png.")
 @click.option("--no-plot", is_flag=True, help="Do not write a plot.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write the report as JSON (certify.rates/1) to this file.")
+@json_or_legacy_path_option
+@json_out_option
 @click.option("--samples", type=IntRange(0, 10**6), default=SAMPLES, show_default=True,
               help="x grid for the sampled (measured, float64) error shown beside the certified one.")
 @click.option("--lanes", type=IntRange(1, 2**20), default=LANES, show_default=True,
@@ -32,8 +33,8 @@ SAMPLES, LANES, MAX_LANES = 2001, 256, 2**14
               help="Enclosure method: most lanes per row before a claim is left UNKNOWN.")
 @click.option("--horizon", type=IntRange(1, 10**8), default=None,
               help="Enclosure method: certify rows up to this RNN step (default: the last claimed T).")
-def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str | None, samples: int, lanes: int,
-              max_lanes: int, horizon: int | None) -> int:
+def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_arg: str | None, json_out: str | None,
+              samples: int, lanes: int, max_lanes: int, horizon: int | None) -> int:
     """Certify sup_x |y_T(x) - f(x)| against the RNN step T, and check the file's claims.rate.
 
     \b
@@ -51,6 +52,11 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
     from certify.report.plots import rates_plot
     from certify.spec import io
 
+    as_json, json_path = json_arg == "-", json_out
+    if json_arg not in (None, "-"):
+        err_console.print("note: --json PATH is deprecated: use --json-out PATH (--json alone prints the JSON)")
+        json_path = json_path or json_arg
+    out_console = err_console if as_json else console  # with --json, stdout holds the JSON and the RESULT line
     f = io.read(weights)
     for key in parse_claims(f.claims).unknown:
         err_console.print(f"warning: claims.{key} is not a claim certify reads; it is ignored")
@@ -71,30 +77,34 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_path: str
             row += [_e(r.approx), _e(r.arith)]
         row += [_e(r.certified), f"{r.sampled:.3e}" if r.sampled is not None else "—"]
         t.add_row(*(row + ([r.note] if notes else [])))
-    console.print(t)
+    if not as_json:
+        console.print(t)
     if rep.claims:
         claims_table = Table(title="claims.rate", title_justify="left")
         for col in ("T", "E", "verdict", "reason"):
             claims_table.add_column(col)
         for ch in rep.claims:
             claims_table.add_row(str(ch.T), _e(ch.E), ch.verdict.value, ch.reason)
-        console.print(claims_table)
+        if not as_json:
+            console.print(claims_table)
     for n in rep.notes:
-        console.print(f"note: {n}")
+        out_console.print(f"note: {n}")
     if not no_plot:
         out = plot_path or str(Path(weights).with_suffix("").with_suffix("")) + ".rates.png"
         rates_plot(rep, out)
-        console.print(f"plot: {out}")
+        out_console.print(f"plot: {out}")
     if json_path:
         Path(json_path).write_text(json.dumps(report_json(rep), indent=1) + "\n")
-        console.print(f"report: {json_path}")
+        out_console.print(f"report: {json_path}")
+    if as_json:
+        console.print_json(json.dumps(report_json(rep)))
     counts = {v: sum(1 for ch in rep.claims if ch.verdict is v) for v in Verdict}
     refuted = [ch for ch in rep.claims if ch.verdict is Verdict.REFUTED]
     what = (f"{counts[Verdict.PROVED]} of {len(rep.claims)} claimed rows proved, {counts[Verdict.REFUTED]} refuted, "
             f"{counts[Verdict.UNKNOWN]} unknown" if rep.claims else "no claimed rate table")
     if refuted:
         what += f"; first refuted at T={refuted[0].T}"
-    console.print(f"RESULT: {rep.verdict.value} {rep.name} rates: {what} ({rep.seconds:.1f} s)")
+    console.print(result_line(rep.verdict, f"{rep.name} rates", f"{what} ({rep.seconds:.1f} s)"))
     return rep.verdict.exit_code
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import click
 
-from certify.cli.app import FloatRange, cli, console
+from certify.cli.app import cli, console
+from certify.cli.options import timeout_option
 from certify.errors import InputError
-
-_EXIT = {"PROVED": 0, "REFUTED": 10, "UNKNOWN": 20}
+from certify.verdict import Status, Verdict, exit_code, result_line
 
 
 @cli.command("recheck")
 @click.argument("certificates", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--timeout", type=FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-              help="Seconds per SMT query for z3 and cvc5.")
+@timeout_option
 @click.option("--weights", "weights", type=click.Path(dir_okay=False), default=None,
               help="The weight file to re-check against (default: the file the certificate names, relative to "
                    "the certificate's folder). With several certificates, each is checked against it.")
@@ -27,7 +26,7 @@ def recheck_cmd(certificates: tuple[str, ...], timeout: float, weights: str | No
     exactly the obligations and static claims the file's theorem needs, and its content hash must be the
     file's (weights, h0, input, simulation block and claims). A stale certificate or any disagreement
     fails loudly with exit code 1; a malformed file exits 2; otherwise the exit code is the
-    certificate's (0 PROVED, 10 REFUTED, 20 UNKNOWN).
+    certificate's (0 PROVED, 10 REFUTED, 20 UNKNOWN). --timeout applies to z3 and cvc5 alike.
     """
     from certify.recheck import RecheckError, recheck
 
@@ -41,14 +40,13 @@ def recheck_cmd(certificates: tuple[str, ...], timeout: float, weights: str | No
         if rep.ok:
             console.print(f"{path}: {rep.verdict} confirmed — {rep.confirmed} results re-checked, "
                           f"{rep.smt_files} SMT-LIB files re-run ({solvers})")
-            code = _EXIT.get(rep.verdict, 1)
+            code = exit_code(Verdict(rep.verdict)) if rep.verdict in {v.value for v in Verdict} else 1
         else:
             console.print(f"{path}: DISAGREEMENT — the independent re-check does not confirm this certificate:")
             for p in rep.problems:
                 console.print(f"  ✗ {p}")
             code = 1
         worst = 1 if 1 in (worst, code) else max(worst, code)
-    label = {0: "PROVED", 10: "REFUTED", 20: "UNKNOWN", 1: "DISAGREE"}[worst]
     plural = "s" if len(certificates) != 1 else ""
-    console.print(f"RESULT: {label} ({len(certificates)} certificate{plural} re-checked)")
+    console.print(result_line(Status.of_exit_code(worst), f"({len(certificates)} certificate{plural} re-checked)"))
     return worst

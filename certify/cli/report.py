@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from certify.cli.app import FloatRange, IntRange, cli, console, err_console
+from certify.cli.app import IntRange, cli, console, err_console
+from certify.cli.options import jobs_option, json_option, resolve_jobs, rlimit_option, timeout_option
+from certify.errors import DidNotRecheck, InputError
+from certify.verdict import result_line
+
+if TYPE_CHECKING:
+    from certify.prove.certificate import Certificate
+    from certify.spec.io import RnnFile
 
 
 @cli.command("report")
@@ -15,20 +23,16 @@ from certify.cli.app import FloatRange, IntRange, cli, console, err_console
               help="Write the report here; the suffix picks the format: .html (one self-contained page, plots "
                    "inline), .md (GitHub Markdown, plots as <stem>-<plot>.svg beside it) or .json "
                    "(certify.report/1, see docs/report-schema.json).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as certify.report/1 JSON on stdout.")
+@json_option
 @click.option("--certificate", "cert_path", type=click.Path(dir_okay=False),
               help="Report on this certificate (certify check --certificate ...) instead of running the checker; "
                    "it must be the certificate of WEIGHTS (same content hash) and the independent re-checker must "
                    "confirm it (else exit 1). Its *.timings.json, when present, gives the obligation times.")
 @click.option("--no-timings", is_flag=True, help="Leave obligation times out (reports that are reproducible byte "
                                                  "for byte).")
-@click.option("--timeout", type=FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-              help="Without --certificate: seconds per SMT query of the check (a timeout gives UNKNOWN).")
-@click.option("--rlimit", type=IntRange(1, 10**12), default=None,
-              help="z3's resource budget per SMT query: deterministic (the same UNKNOWN on every machine), unlike "
-                   "--timeout. Exceeding it gives UNKNOWN.")
-@click.option("--jobs", type=IntRange(1, 256), default=1, show_default=True,
-              help="Without --certificate: worker processes for the check.")
+@timeout_option
+@rlimit_option
+@jobs_option
 @click.option("--samples", type=IntRange(1, 64), default=7, show_default=True,
               help="Constant inputs x rolled out exactly for the trajectory plot and the measured errors.")
 @click.option("--no-rates", is_flag=True,
@@ -38,7 +42,7 @@ from certify.cli.app import FloatRange, IntRange, cli, console, err_console
               help="Longest exact rollout for the trajectory and the measured errors (claimed runtimes beyond it "
                    "are not sampled; the report says so).")
 def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | None, no_timings: bool, timeout: float,
-               rlimit: int | None, jobs: int, samples: int, no_rates: bool, max_steps: int) -> int:
+               rlimit: int | None, jobs: int | None, samples: int, no_rates: bool, max_steps: int) -> int:
     """Write a proof report of WEIGHTS: the verdict in plain words, what failed (with the witness and the
     command that replays it), the construction, every obligation, the static claims, precision, error
     against runtime, and plots.
@@ -48,31 +52,31 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
       certify report F.rnn.json --certificate out/certificate.json -o F.md
       certify report F.rnn.json --json > F.report.json
 
-    Exit code: the certificate's verdict (0 PROVED, 10 REFUTED, 20 UNKNOWN), 2 bad input, 1 when the
-    independent re-checker does not confirm a given certificate. The last line is RESULT: ...
+    Without --certificate, --timeout and --jobs are the check's. Exit code: the certificate's verdict (0 PROVED,
+    10 REFUTED, 20 UNKNOWN), 2 bad input, 1 when the independent re-checker does not confirm a given
+    certificate. The last line is RESULT: ...
     """
+    # imported when the command runs, so that `certify --help` stays fast
     from certify.prove import certificate as certmod
+    from certify.prove.checker import Options, check
     from certify.report import files
-    from certify.report.collect import ReportOptions, build_report
+    from certify.report.assemble import ReportOptions, build_report
     from certify.spec import io
 
     f = io.read(weights)
     target = Path(out) if out else None
     if target is not None and target.suffix.lower() not in files.SUFFIXES:
-        from certify.errors import InputError
-
         raise InputError(f"-o {out}: the report format is chosen by the suffix, one of {', '.join(files.SUFFIXES)}")
+    timings: dict | None
     if cert_path:
         cert = certmod.read(cert_path)
         _confirmed(f, cert, weights, cert_path)
         tpath = certmod.timing_path(Path(cert_path))
-        timings = _timings(tpath) if tpath.exists() and not no_timings else None
+        timings = {"seconds": certmod.read_timings(tpath)} if tpath.exists() and not no_timings else None
     else:
-        from certify.prove.checker import Options, check
-
         with err_console.status("checking obligations", spinner="line"):
-            c = check(f, Options(timeout=timeout, rlimit=rlimit, jobs=jobs, weights_name=weights))
-        cert, timings = c.to_json(), (None if no_timings else c.timings_json())
+            cert = check(f, Options(timeout=timeout, rlimit=rlimit, jobs=resolve_jobs(jobs), weights_name=weights))
+        timings = None if no_timings else cert.timings_json()
     prefix = str(target.with_name(f"{target.stem}.witness")) if target is not None else "witness"
     options = ReportOptions(samples=samples, max_steps=max_steps, witness_prefix=prefix, rates=not no_rates)
     stem = Path(weights).name.removesuffix(".json").removesuffix(".rnn")
@@ -87,21 +91,20 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
         console.print(rep.headline)
         console.print("(give -o NAME.html, -o NAME.md or --json for the full report)")
     c_ = rep.counts
-    console.print(f"RESULT: {rep.verdict.value} {rep.name}: {sum(p for _, p, _, _ in c_)} proved, "
-                  f"{sum(x for _, _, x, _ in c_)} refuted, {sum(u for _, _, _, u in c_)} unknown")
+    console.print(result_line(rep.verdict, rep.name, f"{sum(p for _, p, _, _ in c_)} proved, "
+                              f"{sum(x for _, _, x, _ in c_)} refuted, {sum(u for _, _, _, u in c_)} unknown"))
     return rep.exit_code
 
 
-def _confirmed(f, cert: dict, weights: str, cert_path: str) -> None:
+def _confirmed(f: RnnFile, cert: Certificate, weights: str, cert_path: str) -> None:
     """A certificate's verdicts are shown only when they are of these weights and the re-checker confirms them."""
-    from certify.errors import DidNotRecheck, InputError
+    from certify.errors import InputError
     from certify.recheck import RecheckError, recheck
     from certify.spec.digest import content_sha256
 
-    got, sha = cert.get("weights", {}).get("sha256") if isinstance(cert.get("weights"), dict) else None, \
-        content_sha256(f)
+    got, sha = cert.weights_sha256, content_sha256(f)
     if got != sha:
-        raise InputError(f"the certificate {cert_path} is for weights with content sha256 {str(got)[:16]}…, but "
+        raise InputError(f"the certificate {cert_path} is for weights with content sha256 {got[:16]}…, but "
                          f"{weights} has content sha256 {sha[:16]}…: it is stale, re-run certify check")
     with err_console.status("re-checking the certificate independently", spinner="line"):
         try:
@@ -111,17 +114,3 @@ def _confirmed(f, cert: dict, weights: str, cert_path: str) -> None:
     if not rep.ok:
         raise DidNotRecheck(f"the independent re-check does not confirm {cert_path}: " + "; ".join(rep.problems[:3]))
 
-
-def _timings(path: Path) -> dict | None:
-    """The ``*.timings.json`` beside a certificate: ``{"seconds": {id: number}}``; anything else is bad input."""
-    from certify.errors import InputError
-    from certify.jsonio import read
-
-    doc = read(path, "timings file")
-    secs = doc.get("seconds") if isinstance(doc, dict) else None
-    if not isinstance(secs, dict) or not all(isinstance(v, (int, float, str)) for v in secs.values()):
-        raise InputError(f'{path}: expected {{"seconds": {{obligation: seconds}}}}')
-    try:
-        return {"seconds": {str(k): float(v) for k, v in secs.items()}}
-    except ValueError:
-        raise InputError(f"{path}: a time is not a number") from None

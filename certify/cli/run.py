@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from rich.table import Table
 from certify.cli.app import IntRange, cli, console, progress, sci, show
 from certify.errors import InputError
 from certify.rational import decimal, parse_number
+from certify.verdict import Verdict, exit_code, result_line
 
 BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
 
@@ -186,8 +188,15 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
         task = bar.add_task("run", total=steps)
         tick = lambda t: bar.update(task, completed=t) if t % 256 == 0 else None  # noqa: E731
         if tmnu:
+            from certify.prove.replay import theorem_run
+
             assert sim is not None
-            results, boundaries, first_problem = _theorem_run(f, x, steps, samples, tick)
+            run = theorem_run(net, sim.map, sim.program, x, steps, samples, tick)
+            results: Sequence[tuple[int, list[fmpq] | None, list[fmpq]]] = [(r.t, None, [r.y]) for r in run.rows]
+            boundaries = {r.t: (str(r.n) if r.n >= 0 else "—", r.config.state if r.config is not None else
+                                ("(prologue)" if r.n < 0 else "(inside a step)"), "✓" if r.problem is None else "✗")
+                          for r in run.rows}
+            first_problem = run.first_problem
         else:
             results = rollout(net, [x] * net.input_dim, steps, sample_times(steps, samples), progress=tick)
             boundaries = {}
@@ -226,46 +235,19 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
         return 0
     if first_problem is not None:
         console.print(f"the RNN and the TMNU differ: {first_problem}")
-        console.print(f"RESULT: REFUTED the run from h0 with x = {show(x)} violates the simulation theorem")
-        return 10
+        console.print(result_line(Verdict.REFUTED, f"the run from h0 with x = {show(x)} violates the simulation "
+                                                   "theorem"))
+        return exit_code(Verdict.REFUTED)
     console.print(f"the RNN simulates the TMNU on this run: every readout y_0 … y_{steps} and every step boundary "
                   "h[t0 + c·n] = enc(config_n) compared exactly")
     return 0
-
-
-def _theorem_run(f, x: fmpq, steps: int, samples: int, tick) -> tuple[list, dict, str | None]:
-    """Run from h0 next to the interpreter, comparing everything the theorem asserts; keep sampled rows (TMNU
-    step boundaries, the last step, and the first difference)."""
-    from certify.execute.exact import sample_times
-    from certify.prove.replay import side_by_side
-
-    sim = f.simulation
-    c, t0 = sim.map.c, sim.map.t0
-    times = [t0 + c * n for n in range((steps - t0) // c + 1)] if steps >= t0 else []
-    if len(times) > samples:
-        keep = set(sample_times(len(times), samples))
-        times = [t for i, t in enumerate(times, 1) if i in keep]
-    wanted = set(times) | {steps}
-    results, boundaries, first, first_t = [], {}, None, 0
-    for r in side_by_side(f.network, sim.map, sim.program, x, steps):
-        tick(r.t)
-        if r.problem is not None and first is None:
-            first, first_t = f"at t={r.t}: {r.problem}", r.t
-            wanted.add(r.t)
-        if r.t in wanted:
-            results.append((r.t, None, [r.y]))
-            state = r.config.state if r.config is not None else ("(prologue)" if r.n < 0 else "(inside a step)")
-            boundaries[r.t] = (str(r.n) if r.n >= 0 else "—", state, "✓" if r.problem is None else "✗")
-        if first is not None and r.t > first_t + c:
-            break  # show a little past the first difference, then stop
-    return results, boundaries, first
 
 
 def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
     """Run c RNN steps at a time from an encoded configuration and compare everything with the interpreter."""
     from certify.jsonio import loads
     from certify.jsonio import read as read_json
-    from certify.prove.replay import side_by_side
+    from certify.prove.replay import check_start, replay_start
     from certify.prove.witness import read_config
 
     if f.simulation is None:
@@ -281,36 +263,23 @@ def _replay(f, start_path: str, x_text: str | None, steps: int) -> int:
     config = read_config(prog, doc.get("config", doc) if isinstance(doc, dict) else doc, start_path)
     x_given = x_text if x_text is not None else (doc.get("x", "0") if isinstance(doc, dict) else "0")
     x = parse_number(x_given, where="--x")
-    lo, hi = f.input.domain
-    if not lo <= x <= hi:
-        raise InputError(f"--x={x} is outside the file's input domain [{lo}, {hi}]: the theorem says nothing there")
-    for r, v in zip(prog.registers, config.registers, strict=True):
-        if not r.lo <= v <= r.hi:
-            raise InputError(f"--start: register {r.name}={v} is outside its declared bounds [{r.lo}, {r.hi}]: "
-                             "the theorem says nothing about such a configuration")
-    tmnu_steps = max(1, steps // smap.c)
+    check_start(prog, config, x, f.input.domain)
+    rep = replay_start(f.network, smap, prog, config, x, max(1, steps // smap.c))
     table = Table(title=f"{f.name}: replay from {start_path}, x = {show(x)}", title_justify="left")
     for col in ("RNN step", "TMNU step", "interpreter state", "y (RNN)", "y (TMNU)", "compared"):
         table.add_column(col)
-    first = None
-    for r in side_by_side(f.network, smap, prog, x, tmnu_steps * smap.c, start=config):
-        if r.t == 0:
-            continue
+    for r in rep.rows:
         j = (r.t - 1) % smap.c + 1
         where = str(r.n) if r.config is not None else f"{r.n}+{j}/{smap.c}"
         state = r.config.state if r.config is not None else ""
-        if r.problem is not None or r.config is not None:
-            table.add_row(str(r.t), where, state, show(r.y), show(r.expected),
-                          "✓ readout and h = enc(config)" if r.problem is None and r.config is not None else
-                          "✓" if r.problem is None else f"✗ {r.problem}")
-        if r.problem is not None:
-            first = first or f"at RNN step {r.t}: {r.problem}"
-            break
+        table.add_row(str(r.t), where, state, show(r.y), show(r.expected),
+                      "✓ readout and h = enc(config)" if r.problem is None and r.config is not None else
+                      "✓" if r.problem is None else f"✗ {r.problem}")
     console.print(table)
-    if first is not None:
-        console.print(f"the RNN and the TMNU differ {first}: the witness replays")
-        console.print("RESULT: REFUTED the replay violates the simulation theorem")
-        return 10
+    if rep.first_problem is not None:
+        console.print(f"the RNN and the TMNU differ {rep.first_problem}: the witness replays")
+        console.print(result_line(Verdict.REFUTED, "the replay violates the simulation theorem"))
+        return exit_code(Verdict.REFUTED)
     console.print("the RNN simulates the TMNU on this run (every readout and every step boundary compared)")
     return 0
 

@@ -1,7 +1,22 @@
 """Certificates: versioned, deterministic JSON records of what was proved, how, and with what evidence.
 
 Same weight file and tool versions → byte-identical certificate. Timings live in a separate
-``<certificate>.timings.json`` so that they never make two certificates differ.
+``<certificate>.timings.json`` so that they never make two certificates differ. A certificate is
+read back through its schema (``certify/schemas/certificate.json``, format ``certify.certificate/2``)
+into the same typed :class:`Certificate` that :func:`certify.prove.checker.check` builds:
+
+>>> cert = Certificate("d.rnn.json", "0" * 64, "demo", (Result("static[hidden_dim_max]", ObligationKind.STATIC,
+...                    Verdict.PROVED, "measure", evidence={"claimed": "2", "measured": "2"}),), False)
+>>> back = decode(cert.to_json(), "demo certificate")
+>>> back == cert, back.results[0].kind, back.verdict
+(True, <ObligationKind.STATIC: 'static'>, <Verdict.PROVED: 'PROVED'>)
+>>> decode(cert.to_json() | {"verdict": "REFUTED"}, "c.json")
+Traceback (most recent call last):
+...
+certify.errors.CertificateFormatError: c.json: the certificate says verdict="REFUTED", but its results combine to \
+PROVED
+
+The independent re-checker (``certify recheck``) reads certificates its own way and uses none of this.
 """
 
 from __future__ import annotations
@@ -11,10 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from certify import __version__
+import flint
+import z3
+
+from certify import __version__, schemas
 from certify.errors import CertificateFormatError
 from certify.jsonio import dumps
 from certify.jsonio import read as read_json
+from certify.prove.obligations import ObligationKind
 from certify.verdict import Verdict, combine
 
 FORMAT = "certify.certificate/2"
@@ -26,6 +45,8 @@ THEOREM = (
     "and for every n >= 0, h[t0 + c*n] = enc(config_n), where config_n is the TMNU configuration after n steps, "
     "and y_t is the output register of config_n for every t in [t0 + c*n, t0 + c*(n+1))."
 )
+#: The theorem of a certificate whose file has no simulation block.
+STATIC_ONLY = "static claims only"
 
 
 @dataclass(frozen=True)
@@ -33,7 +54,7 @@ class Result:
     """The outcome of one obligation or claim."""
 
     id: str
-    kind: str
+    kind: ObligationKind
     verdict: Verdict
     method: str
     reason: str = ""
@@ -42,7 +63,8 @@ class Result:
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "kind": self.kind, "verdict": self.verdict.value, "method": self.method}
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind.value, "verdict": self.verdict.value,
+                               "method": self.method}
         if self.reason:
             out["reason"] = self.reason
         if self.domain:
@@ -50,6 +72,12 @@ class Result:
         if self.evidence:
             out["evidence"] = self.evidence
         return out
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> Result:
+        """A result of a schema-valid certificate (times are not in it: 0)."""
+        return Result(id=d["id"], kind=ObligationKind(d["kind"]), verdict=Verdict(d["verdict"]), method=d["method"],
+                      reason=d.get("reason", ""), domain=d.get("domain", {}), evidence=d.get("evidence", {}))
 
 
 @dataclass(frozen=True)
@@ -66,6 +94,11 @@ class Certificate:
     def verdict(self) -> Verdict:
         return combine(r.verdict for r in self.results)
 
+    def listed(self) -> tuple[Result, ...]:
+        """The results in the order the certificate lists them: by kind (static, invariant, prologue, readout,
+        step), then by id."""
+        return tuple(sorted(self.results, key=_order))
+
     def counts(self) -> dict[str, int]:
         out = {v.value: 0 for v in Verdict}
         for r in self.results:
@@ -78,54 +111,107 @@ class Certificate:
             "name": self.name,
             "weights": {"file": self.weights_file, "sha256": self.weights_sha256},
             "tools": self.tools,
-            "theorem": THEOREM if self.simulation_checked else "static claims only",
+            "theorem": THEOREM if self.simulation_checked else STATIC_ONLY,
             "simulation_checked": self.simulation_checked,
             "note": self.note,
             "verdict": self.verdict.value,
             "counts": self.counts(),
-            "results": [r.to_json() for r in sorted(self.results, key=_order)],
+            "results": [r.to_json() for r in self.listed()],
         }
 
     def timings_json(self) -> dict[str, Any]:
         return {"format": FORMAT + "+timings", "seconds": {r.id: round(r.seconds, 6) for r in self.results}}
 
-    def write(self, path: str | Path) -> Path:
-        """Write the certificate and, beside it, ``<name>.timings.json``; returns the certificate path."""
+    def write(self, path: str | Path, smt_dir: Path | None = None) -> Path:
+        """Write the certificate and, beside it, ``<name>.timings.json``; returns the certificate path.
+
+        ``smt_dir``, the folder the check wrote its SMT-LIB queries to: its ``*.smt2`` files that no result
+        cites (an earlier run's) are removed, so that the folder holds exactly this certificate's evidence."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
+        if smt_dir is not None and smt_dir.is_dir():
+            cited = {Path(str(r.evidence.get("smt", ""))).name for r in self.results}
+            for stale in smt_dir.glob("*.smt2"):
+                if stale.name not in cited:
+                    stale.unlink()
         p.write_text(dumps(self.to_json()))
         timing_path(p).write_text(dumps(self.timings_json()))
         return p
 
 
 def timing_path(p: Path) -> Path:
+    """Where a certificate's times go: ``C.json`` → ``C.timings.json``."""
     return p.with_name(p.name.removesuffix(".json") + ".timings.json")
 
 
-_KIND_ORDER = {"static": 0, "invariant": 1, "prologue": 2, "readout": 3, "step": 4}
-
-
 def _order(r: Result) -> tuple[int, str]:
-    return (_KIND_ORDER.get(r.kind, 9), r.id)
+    return (r.kind.order, r.id)
 
 
 def tool_versions() -> dict[str, str]:
-    import flint
-    import z3
-
+    """The versions that made a certificate (they go into it: a new solver makes a new certificate)."""
     return {"certify": __version__, "python": sys.version.split()[0], "python-flint": flint.__version__,
             "z3": z3.get_version_string()}
 
 
-def read(path: str | Path) -> dict[str, Any]:
-    """Load a certificate's JSON, checking its format id (structure is checked by the re-checker)."""
+# --- reading -----------------------------------------------------------------------------------------------
+def read(path: str | Path) -> Certificate:
+    """Read a certificate file: its format id, then its schema, then the agreement of its summary with its results
+    (:func:`decode`). Anything else is a :class:`~certify.errors.CertificateFormatError` naming the path in the
+    document. Whether it is the certificate of given weights (its content hash) is the caller's to check."""
     p = Path(path)
     if not p.exists():
         raise CertificateFormatError(f"{p}: no such certificate")
-    doc = read_json(p, "certificate")
+    return decode(read_json(p, "certificate"), str(p))
+
+
+def decode(doc: Any, source: str = "certificate") -> Certificate:
+    """A certificate's JSON (a parsed file, or :meth:`Certificate.to_json`) as a typed :class:`Certificate`."""
     if isinstance(doc, dict) and doc.get("format") in OLD_FORMATS:
-        raise CertificateFormatError(f'{p}: format "{doc["format"]}" is no longer accepted (its theorem and hash '
-                                     f'cover less than "{FORMAT}"); regenerate it with certify check --certificate')
+        raise CertificateFormatError(f'{source}: format "{doc["format"]}" is no longer accepted (its theorem and '
+                                     f'hash cover less than "{FORMAT}"); regenerate it with certify check '
+                                     "--certificate")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise CertificateFormatError(f'{p}: not a certificate of format "{FORMAT}"')
-    return doc
+        raise CertificateFormatError(f'{source}: not a certificate of format "{FORMAT}"')
+    schemas.validate("certificate", doc, source, CertificateFormatError)
+    results = tuple(Result.from_json(r) for r in doc["results"])
+    seen: set[str] = set()
+    for i, r in enumerate(results):
+        if r.id in seen:
+            raise CertificateFormatError(f'{source}: results[{i}].id="{r.id}" appears twice')
+        seen.add(r.id)
+    cert = Certificate(weights_file=doc["weights"]["file"], weights_sha256=doc["weights"]["sha256"],
+                       name=doc["name"], results=results, simulation_checked=doc["simulation_checked"],
+                       note=doc["note"], tools=dict(doc["tools"]))
+    if doc["verdict"] != cert.verdict.value:
+        raise CertificateFormatError(f'{source}: the certificate says verdict="{doc["verdict"]}", but its results '
+                                     f"combine to {cert.verdict.value}")
+    if doc["counts"] != cert.counts():
+        said, found = (", ".join(f"{k} {c[k]}" for k in c) for c in (doc["counts"], cert.counts()))
+        raise CertificateFormatError(f"{source}: the certificate counts {said}, but its results are {found}")
+    theorem = THEOREM if cert.simulation_checked else STATIC_ONLY
+    if doc["theorem"] != theorem:
+        raise CertificateFormatError(f"{source}: theorem is not the one a certificate with "
+                                     f"simulation_checked={str(cert.simulation_checked).lower()} proves")
+    return cert
+
+
+def read_timings(path: Path) -> dict[str, float]:
+    """Seconds per obligation from a ``*.timings.json`` (``{"seconds": {id: number}}``); anything else is bad input.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = Path(d) / "c.timings.json"
+    ...     _ = p.write_text('{"format": "certify.certificate/2+timings", "seconds": {"prologue": 0.25}}')
+    ...     read_timings(p)
+    {'prologue': 0.25}
+    """
+    doc = read_json(path, "timings file")
+    secs = doc.get("seconds") if isinstance(doc, dict) else None
+    if not isinstance(secs, dict) or not all(isinstance(v, (int, float, str)) for v in secs.values()):
+        raise CertificateFormatError(f'{path}: expected {{"seconds": {{obligation: seconds}}}}')
+    try:
+        return {str(k): float(v) for k, v in secs.items()}
+    except ValueError:
+        raise CertificateFormatError(f"{path}: a time is not a number") from None
+

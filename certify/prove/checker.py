@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from certify.errors import InputError
 from certify.jsonio import dumps
@@ -26,6 +26,7 @@ from certify.prove import affine, pwl, smt, witness
 from certify.prove.certificate import Certificate, Result, tool_versions
 from certify.prove.obligations import (
     Obligation,
+    ObligationKind,
     case_start,
     case_successor,
     describe_case,
@@ -60,21 +61,11 @@ class Options:
     witness_prefix: str = "witnesses"  # how the certificate refers to that folder
 
 
-class _ResultHead(TypedDict):
-    """The fields every :class:`Result` of one obligation shares (passed as ``**head``)."""
-
-    id: str
-    kind: str
-    domain: dict[str, Any]
-
-
-class _CertificateHead(TypedDict):
-    """The fields both kinds of :class:`Certificate` share (passed as ``**head``)."""
-
-    weights_file: str
-    weights_sha256: str
-    name: str
-    tools: dict[str, str]
+def _result(ob: Obligation, verdict: Verdict, method: str, evidence: dict[str, Any] | None = None,
+            reason: str = "") -> Result:
+    """The result about ``ob`` (its id, kind and domain) with what was found."""
+    return Result(id=ob.id, kind=ob.kind, verdict=verdict, method=method, reason=reason, domain=ob.domain_json(),
+                  evidence={} if evidence is None else evidence)
 
 
 def smt_file_name(ob_id: str) -> str:
@@ -118,24 +109,23 @@ class _Context:
         memo: dict = {}
         e = invariant_expression(self.program, ob, memo)
         lo, _ = pwl.value_range(e, ob.box_dict(), memo)
-        base = _ResultHead(id=ob.id, kind="invariant", domain=ob.domain_json())
         if lo >= 0:
-            return Result(verdict=Verdict.PROVED, method="interval",
-                          evidence={"claim": f"{pwl.show(e)} >= 0", "lower_bound": to_string(lo)}, **base)
+            return _result(ob, Verdict.PROVED, "interval",
+                           {"claim": f"{pwl.show(e)} >= 0", "lower_bound": to_string(lo)})
         text = smt.negativity_query(ob.box_dict(), e, comment=f"{ob.id}: is there a box point with {pwl.show(e)} < 0?")
         res, ev = self._smt(ob, text)
         ev["claim"] = f"{pwl.show(e)} >= 0"
         if res.status == "unsat":
-            return Result(verdict=Verdict.PROVED, method="smt", evidence=ev, **base)
+            return _result(ob, Verdict.PROVED, "smt", ev)
         if res.status == "unknown":
-            return Result(verdict=Verdict.UNKNOWN, method="smt", reason=res.reason, evidence=ev, **base)
+            return _result(ob, Verdict.UNKNOWN, "smt", ev, reason=res.reason)
         w = witness.invariant_witness(self.program, ob, res.model)
         if w is None:
-            return Result(verdict=Verdict.UNKNOWN, method="smt", evidence=ev, **base,
-                          reason="the solver's model did not replay as a bound violation")
+            return _result(ob, Verdict.UNKNOWN, "smt", ev,
+                           reason="the solver's model did not replay as a bound violation")
         ev["witness"] = w.to_json(self.program)
         self._save_witness(ob, ev)
-        return Result(verdict=Verdict.REFUTED, method="smt", reason=w.detail, evidence=ev, **base)
+        return _result(ob, Verdict.REFUTED, "smt", ev, reason=w.detail)
 
     # --- prologue and steps -----------------------------------------------------------------------
     def prologue(self, ob: Obligation) -> Result:
@@ -162,45 +152,43 @@ class _Context:
         return self._compare(ob, run, pairs, describe_case(ob))
 
     def _compare(self, ob: Obligation, run: affine.Propagation, pairs: list, what: str) -> Result:
-        base = _ResultHead(id=ob.id, kind=ob.kind, domain=ob.domain_json())
         evidence: dict[str, Any] = {"pattern": run.pattern}
         if run.lemmas_used:
             evidence["lemmas"] = list(run.lemmas_used)
         residuals = affine.differences([a for a, _ in pairs], [b for _, b in pairs])
         if not residuals:
-            if ob.kind == "readout":
+            if ob.kind is ObligationKind.READOUT:
                 evidence["readout"] = pwl.show(pairs[0][0])
             else:
                 evidence["map"] = self._composed_map(run.h)
-            method = "affine" if affine.constant_map(run.h) else "symbolic"
-            return Result(verdict=Verdict.PROVED, method=method, evidence=evidence, **base)
+            return _result(ob, Verdict.PROVED, "affine" if affine.constant_map(run.h) else "symbolic", evidence)
         text = smt.equality_query(ob.box_dict(), [r for _, r in residuals],
                                   comment=f"{ob.id}: is there a box point where the RNN and the TMNU differ?")
         res, ev = self._smt(ob, text)
         evidence.update(ev)
         evidence["residual_positions"] = [self._position(i, ob) for i, _ in residuals]
         if res.status == "unsat":
-            return Result(verdict=Verdict.PROVED, method="smt", evidence=evidence, **base)
+            return _result(ob, Verdict.PROVED, "smt", evidence)
         if res.status == "unknown":
-            return Result(verdict=Verdict.UNKNOWN, method="smt", reason=res.reason, evidence=evidence, **base)
-        if ob.kind in ("prologue", "readout"):
+            return _result(ob, Verdict.UNKNOWN, "smt", evidence, reason=res.reason)
+        if ob.kind.starts_at_h0:
             w = witness.prologue_witness(self.net, self.map, self.program, ob, res.model["x"], self.domain)
         else:
             w = witness.step_witness(self.net, self.map, self.program, ob, res.model, self.domain)
         if w is None:
-            return Result(verdict=Verdict.UNKNOWN, method="smt", evidence=evidence, **base,
-                          reason=f"{what}: the solver found a point of the box where the RNN and the TMNU differ, "
-                                 "but no valid configuration of the obligation's case replays it (stack values "
-                                 "off the encoding set)")
+            return _result(ob, Verdict.UNKNOWN, "smt", evidence,
+                           reason=f"{what}: the solver found a point of the box where the RNN and the TMNU differ, "
+                                  "but no valid configuration of the obligation's case replays it (stack values "
+                                  "off the encoding set)")
         evidence["witness"] = w.to_json(self.program)
         self._save_witness(ob, evidence)
-        return Result(verdict=Verdict.REFUTED, method="smt", reason=f"{what}: {w.detail}", evidence=evidence, **base)
+        return _result(ob, Verdict.REFUTED, "smt", evidence, reason=f"{what}: {w.detail}")
 
     def _save_witness(self, ob: Obligation, evidence: dict[str, Any]) -> None:
         """Write the witness file (when asked) and the `certify run` command that replays it."""
         weights = self.options.weights_name or self.f.source
         w = evidence["witness"]
-        if ob.kind in ("prologue", "readout"):
+        if ob.kind.starts_at_h0:
             evidence["command"] = f"certify run {weights} --x {w['x']} --steps {max(self.map.t0, 1)} --exact --tmnu"
             return
         if self.options.witness_dir is None:  # no folder to write to: the configuration goes inline
@@ -214,7 +202,7 @@ class _Context:
                                f"--steps {self.map.c}")
 
     def _position(self, i: int, ob: Obligation) -> str:
-        if ob.kind == "readout":
+        if ob.kind is ObligationKind.READOUT:
             return f"readout at t={ob.time}"
         n = self.map.hidden_dim
         if i < n:
@@ -251,11 +239,11 @@ def _decide(ob_id: str, lemmas: dict[tuple, str]) -> Result:
 def _timed(ctx: _Context, ob_id: str, lemmas: dict[tuple, str]) -> Result:
     ob = ctx.obligations[ob_id]
     t0 = time.perf_counter()
-    if ob.kind == "invariant":
+    if ob.kind is ObligationKind.INVARIANT:
         r = ctx.invariant(ob)
-    elif ob.kind == "prologue":
+    elif ob.kind is ObligationKind.PROLOGUE:
         r = ctx.prologue(ob)
-    elif ob.kind == "readout":
+    elif ob.kind is ObligationKind.READOUT:
         r = ctx.readout(ob)
     else:
         r = ctx.step(ob, lemmas)
@@ -276,22 +264,23 @@ def check(f: RnnFile, options: Options = Options(), progress: Callable[[Result],
     """Check a weight file: static claims, then (if it has a simulation block) every obligation."""
     results: list[Result] = []
     for key, meaning, claimed, measured, holds in check_claims(f.network, f.claims):
-        r = Result(id=f"static[{key}]", kind="static", verdict=Verdict.PROVED if holds else Verdict.REFUTED,
-                   method="measure", reason="" if holds else f"{meaning} is {measured}, above the claimed {claimed}",
+        r = Result(id=f"static[{key}]", kind=ObligationKind.STATIC,
+                   verdict=Verdict.PROVED if holds else Verdict.REFUTED, method="measure",
+                   reason="" if holds else f"{meaning} is {measured}, above the claimed {claimed}",
                    evidence={"claimed": claimed, "measured": measured})
         results.append(r)
         if progress:
             progress(r)
-    name = options.weights_name or f.source
-    common = _CertificateHead(weights_file=name, weights_sha256=content_sha256(f), name=f.name, tools=tool_versions())
+    weights_file, sha, tools = options.weights_name or f.source, content_sha256(f), tool_versions()
     if f.simulation is None:
-        return Certificate(results=tuple(results), simulation_checked=False, **common,
+        return Certificate(weights_file=weights_file, weights_sha256=sha, name=f.name, results=tuple(results),
+                           simulation_checked=False, tools=tools,
                            note="the file has no simulation block: only static claims were checked; "
                                 "the simulation was NOT checked")
     ctx = _Context(f, options)
     ids = list(ctx.obligations)
-    inv_ids = [i for i in ids if ctx.obligations[i].kind == "invariant"]
-    rest = [i for i in ids if ctx.obligations[i].kind != "invariant"]
+    inv_ids = [i for i in ids if ctx.obligations[i].kind is ObligationKind.INVARIANT]
+    rest = [i for i in ids if ctx.obligations[i].kind is not ObligationKind.INVARIANT]
 
     def run_batch(batch: list[str], lemmas: dict[tuple, str]) -> list[Result]:
         out: list[Result] = []
@@ -324,7 +313,8 @@ def check(f: RnnFile, options: Options = Options(), progress: Callable[[Result],
         results += run_batch(rest, _lemmas(ctx, inv))
     note = "" if len(results) - len(check_claims(f.network, f.claims)) == len(ids) else \
         "stopped at the first REFUTED obligation (--fail-fast); the others were not checked"
-    return Certificate(results=tuple(results), simulation_checked=True, note=note, **common)
+    return Certificate(weights_file=weights_file, weights_sha256=sha, name=f.name, results=tuple(results),
+                       simulation_checked=True, note=note, tools=tools)
 
 
 def obligation_count(f: RnnFile) -> int:

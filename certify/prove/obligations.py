@@ -31,6 +31,7 @@ induction on steps these give the theorem for every input and every reachable co
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from flint import fmpq
@@ -43,12 +44,44 @@ from certify.tmnu.program import EMPTY, NeuralOp, Program, Transition, symbol_na
 from certify.tmnu.validate import tops_combinations
 
 
+class ObligationKind(enum.StrEnum):
+    """What an obligation or claim of a certificate is about; the JSON spells it by its value.
+
+    Declared in the order certificates, reports and tables list them.
+
+    >>> [k.value for k in ObligationKind]
+    ['static', 'invariant', 'prologue', 'readout', 'step']
+    >>> ObligationKind("readout").starts_at_h0, ObligationKind.STEP.order
+    (True, 4)
+    >>> ObligationKind("loop")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'loop' is not a valid ObligationKind
+    """
+
+    STATIC = "static"        # a static claim of the file (hidden_dim_max, weight_abs_max, ...)
+    INVARIANT = "invariant"  # an op keeps a register inside its declared bounds
+    PROLOGUE = "prologue"    # the first t0 RNN steps load config_0(x)
+    READOUT = "readout"      # the readout y_t for t <= t0
+    STEP = "step"            # one TMNU step per (state, tops) case
+
+    @property
+    def order(self) -> int:
+        """Position in the listing order."""
+        return list(ObligationKind).index(self)
+
+    @property
+    def starts_at_h0(self) -> bool:
+        """True for the obligations about the run from h0, whose witness is an input x alone."""
+        return self in (ObligationKind.PROLOGUE, ObligationKind.READOUT)
+
+
 @dataclass(frozen=True)
 class Obligation:
     """One finite, decidable claim with its domain box."""
 
     id: str
-    kind: str  # "prologue" | "readout" | "step" | "invariant"
+    kind: ObligationKind
     box: tuple[tuple[str, fmpq, fmpq], ...]
     state: str = ""
     tops: tuple[tuple[str, str | None], ...] = ()
@@ -58,18 +91,21 @@ class Obligation:
     time: int = 0  # the RNN step t of a readout obligation
     transition: Transition | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ObligationKind(self.kind))  # a kind given by its JSON name, checked
+
     def box_dict(self) -> dict[str, tuple[fmpq, fmpq]]:
         return {k: (lo, hi) for k, lo, hi in self.box}
 
     def domain_json(self) -> dict[str, object]:
         """The domain as it goes into the certificate."""
         d: dict[str, object] = {"variables": {k: [str(lo), str(hi)] for k, lo, hi in self.box}}
-        if self.kind == "step":
+        if self.kind is ObligationKind.STEP:
             d["state"] = self.state
             d["tops"] = {k: v for k, v in self.tops}
-        if self.kind == "invariant":
+        if self.kind is ObligationKind.INVARIANT:
             d["op"], d["register"], d["side"] = self.op, self.register, self.side
-        if self.kind == "readout":
+        if self.kind is ObligationKind.READOUT:
             d["t"] = self.time
         return d
 
@@ -107,18 +143,19 @@ def step_obligations(p: Program, m: SimulationMap, domain: tuple[fmpq, fmpq] = (
                     lo, hi = m.stack_encoding(s.name).top_interval(sym)
                     box.append((stack_var(s.name), lo, hi))
             hits = [t for t in p.transitions if t.state == q and t.matches(tops)]
-            out.append(Obligation(_case_id(q, tops), "step", tuple(box), state=q,
+            out.append(Obligation(_case_id(q, tops), ObligationKind.STEP, tuple(box), state=q,
                                   tops=tuple(tops.items()), transition=hits[0]))
     return out
 
 
 def prologue_obligation(domain: tuple[fmpq, fmpq] = (-Q1, Q1)) -> Obligation:
-    return Obligation("prologue", "prologue", tuple(_input_box(domain)))
+    return Obligation("prologue", ObligationKind.PROLOGUE, tuple(_input_box(domain)))
 
 
 def readout_obligations(t0: int, domain: tuple[fmpq, fmpq] = (-Q1, Q1)) -> list[Obligation]:
     """One per RNN step t = 0 … t0: the readout the theorem asserts there."""
-    return [Obligation(f"readout[t={t}]", "readout", tuple(_input_box(domain)), time=t) for t in range(t0 + 1)]
+    return [Obligation(f"readout[t={t}]", ObligationKind.READOUT, tuple(_input_box(domain)), time=t)
+            for t in range(t0 + 1)]
 
 
 def used_ops(p: Program) -> list[NeuralOp]:
@@ -133,7 +170,7 @@ def invariant_obligations(p: Program) -> list[Obligation]:
     for op in sorted(used_ops(p), key=lambda o: o.name):
         for reg in sorted(op.written()):
             for side in ("hi", "lo"):
-                out.append(Obligation(f"invariant[{op.name}.{reg}.{side}]", "invariant", box,
+                out.append(Obligation(f"invariant[{op.name}.{reg}.{side}]", ObligationKind.INVARIANT, box,
                                       op=op.name, register=reg, side=side))
     return out
 

@@ -5,7 +5,7 @@ h[t0 + c·n] = enc(config_n) and y_t = out(config_n) for t in [t0 + c·n, t0 + c
 runs both sides in exact rational arithmetic (``Network.step`` and the reference interpreter) and
 compares **every** readout and every hidden state at a step boundary, so a witness that differs
 anywhere the theorem speaks is seen. Used by the prover before it reports REFUTED and by
-``certify run`` (``--tmnu``, ``--start``).
+``certify run`` (``--tmnu``: :func:`theorem_run`; ``--start``: :func:`replay_start`).
 
 >>> from certify.compiler.tmnu_to_rnn import compile_program
 >>> from certify.constructions.examples import squaring
@@ -21,11 +21,13 @@ anywhere the theorem speaks is seen. Used by the prover before it reports REFUTE
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flint import fmpq
 
+from certify.errors import InputError
+from certify.execute.exact import sample_times
 from certify.rational import ONE, ZERO, decimal
 from certify.spec.network import Network
 from certify.spec.simulation import SimulationMap
@@ -132,3 +134,90 @@ def step_difference(net: Network, smap: SimulationMap, program: Program, config:
     c − 1, the new one at the c-th) and the hidden state against enc(δ(config)). The first difference, or None."""
     rows = list(side_by_side(net, smap, program, x, smap.c, start=config))
     return next((r.problem for r in rows[1:] if r.problem), None)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The rows of a replay worth showing, and the first place where the RNN and the TMNU differ (None: nowhere)."""
+
+    rows: tuple[Row, ...]
+    first_problem: str | None
+
+
+def theorem_run(net: Network, smap: SimulationMap, program: Program, x: fmpq, steps: int, samples: int,
+                progress: Callable[[int], None] | None = None) -> Replay:
+    """Run from h0 next to the interpreter for ``steps`` RNN steps, comparing everything the theorem asserts.
+    Keeps about ``samples`` TMNU step boundaries, the last step and the first difference, and stops c steps
+    after that difference.
+
+    >>> from certify.compiler.tmnu_to_rnn import compile_program
+    >>> from certify.constructions.examples import squaring
+    >>> c = compile_program(squaring())
+    >>> run = theorem_run(c.network, c.simulation, c.program, fmpq(1, 3), steps=20, samples=3)
+    >>> [r.t for r in run.rows], run.first_problem
+    ([6, 10, 18, 20], None)
+    """
+    c, t0 = smap.c, smap.t0
+    times = [t0 + c * n for n in range((steps - t0) // c + 1)] if steps >= t0 else []
+    if len(times) > samples:
+        keep = set(sample_times(len(times), samples))
+        times = [t for i, t in enumerate(times, 1) if i in keep]
+    wanted = set(times) | {steps}
+    rows: list[Row] = []
+    first, first_t = None, 0
+    for r in side_by_side(net, smap, program, x, steps):
+        if progress is not None:
+            progress(r.t)
+        if r.problem is not None and first is None:
+            first, first_t = f"at t={r.t}: {r.problem}", r.t
+            wanted.add(r.t)
+        if r.t in wanted:
+            rows.append(r)
+        if first is not None and r.t > first_t + c:
+            break  # show a little past the first difference, then stop
+    return Replay(tuple(rows), first)
+
+
+def check_start(program: Program, config: Config, x: fmpq, domain: tuple[fmpq, fmpq]) -> None:
+    """Refuse a start the theorem says nothing about: x outside the input domain, a register outside its bounds.
+
+    >>> from certify.constructions.examples import squaring
+    >>> from certify.tmnu.program import Config
+    >>> p = squaring()
+    >>> check_start(p, Config("square", (), (fmpq(1, 2), ZERO, ZERO, ZERO, fmpq(7))), ZERO, (-ONE, ONE))
+    Traceback (most recent call last):
+    ...
+    certify.errors.InputError: --start: register s=7 is outside its declared bounds [0, 1]: the theorem says \
+nothing about such a configuration
+    """
+    lo, hi = domain
+    if not lo <= x <= hi:
+        raise InputError(f"--x={x} is outside the file's input domain [{lo}, {hi}]: the theorem says nothing there")
+    for r, v in zip(program.registers, config.registers, strict=True):
+        if not r.lo <= v <= r.hi:
+            raise InputError(f"--start: register {r.name}={v} is outside its declared bounds [{r.lo}, {r.hi}]: "
+                             "the theorem says nothing about such a configuration")
+
+
+def replay_start(net: Network, smap: SimulationMap, program: Program, config: Config, x: fmpq,
+                 tmnu_steps: int) -> Replay:
+    """Run ``tmnu_steps`` TMNU steps (c RNN steps each) from enc(config) next to the interpreter: the rows at step
+    boundaries and the first difference, where the replay stops (a witness of ``certify check`` replays there).
+
+    >>> from certify.compiler.tmnu_to_rnn import compile_program
+    >>> from certify.constructions.examples import squaring
+    >>> c = compile_program(squaring())
+    >>> start = Config("square", (), (fmpq(1, 2), ZERO, ZERO, ZERO, ONE))
+    >>> rep = replay_start(c.network, c.simulation, c.program, start, ZERO, 2)
+    >>> [r.t for r in rep.rows], rep.first_problem
+    ([4, 8], None)
+    """
+    rows: list[Row] = []
+    for r in side_by_side(net, smap, program, x, tmnu_steps * smap.c, start=config):
+        if r.t == 0:
+            continue
+        if r.problem is not None or r.config is not None:
+            rows.append(r)
+        if r.problem is not None:
+            return Replay(tuple(rows), f"at RNN step {r.t}: {r.problem}")
+    return Replay(tuple(rows), None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from certify import __version__
 from certify.errors import InputError
 from certify.jsonio import dumps
 from certify.report import html, markdown, plots
@@ -25,9 +26,7 @@ SUFFIXES = (".html", ".md", ".json")
 
 def generator() -> str:
     """What made the page: certify's and matplotlib's versions (SVG output depends on both)."""
-    import matplotlib
-
-    from certify import __version__
+    import matplotlib  # only when a page is written: importing it is slow
 
     return f"certify {__version__}; matplotlib {matplotlib.__version__}"
 

@@ -21,10 +21,10 @@ from collections.abc import Collection
 from html import escape
 
 from certify import __version__
-from certify.report import words
+from certify.report import sentences
 from certify.report.model import Report, Section
 from certify.report.plots import CAPTIONS
-from certify.report.words import approx
+from certify.report.sentences import approx
 from certify.verdict import Verdict
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -220,7 +220,7 @@ def _provenance(r: Report) -> str:
 
 def render(r: Report, plots: dict[str, str], generator: str = "") -> str:
     """The whole page. ``plots`` maps plot names to inline SVG (see :func:`certify.report.plots.all_plots`)."""
-    badge = words.badge(r.verdict, r.simulation_checked, len(r.obligations))
+    badge = sentences.badge(r.verdict, r.simulation_checked, len(r.obligations))
     gen = generator or f"certify {__version__}"
     head = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'

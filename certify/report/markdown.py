@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 
 from certify import __version__
-from certify.report import words
+from certify.report import sentences
 from certify.report.model import Report, Section
 from certify.report.plots import CAPTIONS
-from certify.report.words import approx
+from certify.report.sentences import approx
 
 
 def _cell(v: object) -> str:
@@ -54,7 +54,7 @@ def _image(name: str, images: dict[str, str]) -> list[str]:
 
 def render(r: Report, images: dict[str, str]) -> str:
     """The Markdown text; ``images`` maps plot names to the relative file names of their SVGs."""
-    badge = words.badge(r.verdict, r.simulation_checked, len(r.obligations))
+    badge = sentences.badge(r.verdict, r.simulation_checked, len(r.obligations))
     out = [f"# {r.name} — certify proof report", "", f"**{badge}.** {r.headline}", "",
            f"Weights `{r.weights_file}` (sha256 `{r.weights_sha256[:16]}…`)"
            + (f", certificate `{r.certificate_file}`." if r.certificate_file else "."), ""]

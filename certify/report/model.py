@@ -2,7 +2,7 @@
 
 A :class:`Report` holds everything a renderer shows and nothing it has to recompute: the verdict in
 plain words, the construction summary, one row per obligation, the static claims, the precision
-table, the rate data and the plot data. It is built by :func:`certify.report.collect.build_report`
+table, the rate data and the plot data. It is built by :func:`certify.report.assemble.build_report`
 from a weight file and its certificate; ``docs/report-schema.json`` documents the JSON form.
 
 Numbers that state something (bounds, claims, errors) are exact strings (``"1/4096"``); the only
@@ -18,10 +18,13 @@ True
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from certify import schemas
 from certify.errors import InputError
+from certify.prove.obligations import ObligationKind
 from certify.verdict import Verdict
 
 FORMAT = "certify.report/1"
@@ -114,7 +117,7 @@ class Obligation:
     """One row of the obligation table (a certificate result). ``seconds`` is None when not recorded."""
 
     id: str
-    kind: str
+    kind: ObligationKind
     case: str
     method: str
     verdict: Verdict
@@ -205,7 +208,7 @@ class Sparsity:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything a proof report shows. Build with :func:`certify.report.collect.build_report`."""
+    """Everything a proof report shows. Build with :func:`certify.report.assemble.build_report`."""
 
     name: str
     weights_file: str
@@ -235,10 +238,19 @@ class Report:
         return {"format": FORMAT} | _encode(self)
 
     @staticmethod
-    def from_json(doc: Any) -> Report:
-        """Read a report back (raises :class:`~certify.errors.InputError` for another format)."""
+    def from_json(doc: Any, source: str = "report") -> Report:
+        """Read a report back: its format id, then its schema (``certify/schemas/report.json``); anything else
+        raises :class:`~certify.errors.InputError` naming ``source`` and the path of each problem in the document.
+
+        >>> Report.from_json({"format": FORMAT, "name": 3}, "r.json")
+        Traceback (most recent call last):
+        ...
+        certify.errors.InputError: r.json: malformed report: "weights_file" is missing; "weights_sha256" is missing;\
+ "certificate_file" is missing; "verdict" is missing; "simulation_checked" is missing; and 14 more
+        """
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise InputError(f'not a report of format "{FORMAT}"')
+            raise InputError(f'{source}: not a report of format "{FORMAT}"')
+        schemas.validate("report", doc, f"{source}: malformed report", InputError)
         try:
             return _decode_report(doc)
         except (KeyError, TypeError, ValueError) as err:
@@ -247,7 +259,7 @@ class Report:
 
 # --- JSON encoding: dataclasses -> dicts, tuples -> lists, verdicts -> strings ------------------------------
 def _encode(v: Any) -> Any:
-    if isinstance(v, Verdict):
+    if isinstance(v, enum.Enum):  # a verdict, an obligation kind
         return v.value
     if isinstance(v, (Table, Section)):
         return v.to_json()
@@ -286,7 +298,8 @@ def _decode_report(d: dict[str, Any]) -> Report:
         certificate_file=d["certificate_file"], verdict=Verdict(d["verdict"]),
         simulation_checked=d["simulation_checked"], headline=d["headline"], note=d["note"],
         counts=_tuples(d["counts"]),
-        obligations=tuple(Obligation(**(o | {"verdict": Verdict(o["verdict"])})) for o in d["obligations"]),
+        obligations=tuple(Obligation(**(o | {"verdict": Verdict(o["verdict"]), "kind": ObligationKind(o["kind"])}))
+                          for o in d["obligations"]),
         failures=tuple(Failure(**(f | {"verdict": Verdict(f["verdict"])})) for f in d["failures"]),
         claims=tuple(Claim(**(x | {"verdict": Verdict(x["verdict"])})) for x in d["claims"]),
         construction=construction,

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from certify.report import files
-from certify.report.collect import ReportOptions, build_report
+from certify.report.assemble import ReportOptions, build_report
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"

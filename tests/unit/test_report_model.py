@@ -17,7 +17,7 @@ from certify.constructions.bundled import BUNDLED
 from certify.errors import InputError
 from certify.prove.checker import Options, check
 from certify.report import html, markdown, plots
-from certify.report.collect import ReportOptions, build_report
+from certify.report.assemble import ReportOptions, build_report
 from certify.report.model import Report
 from certify.spec import io
 from certify.spec.network import Network
@@ -174,7 +174,7 @@ def test_certified_rates_are_shown_with_bounds_rounded_the_safe_way() -> None:
 @given(st.integers(1, 10**30), st.integers(1, 10**30), st.integers(1, 6))
 def test_displayed_bounds_are_rounded_in_the_safe_direction(p: int, q: int, digits: int) -> None:
     from certify.rational import parse_number
-    from certify.report.words import bound_text
+    from certify.report.sentences import bound_text
 
     x = fmpq(p, q)
     up, down = bound_text(x, True, digits), bound_text(x, False, digits)
@@ -186,7 +186,7 @@ def test_displayed_bounds_are_rounded_in_the_safe_direction(p: int, q: int, digi
                                   "proofs/universal/universal.rnn.json", "tests/golden/refuted/halver_bug.rnn.json"])
 def test_shared_lane_rollouts_equal_the_exact_network(path: str) -> None:
     """The report's sample rollouts (x-independent units computed once) are Network.run, exactly."""
-    from certify.report.samples import outputs, sample_inputs
+    from certify.report.sample_rollouts import outputs, sample_inputs
 
     p = ROOT / path
     if not p.exists():

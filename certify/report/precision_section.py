@@ -1,8 +1,8 @@
-"""The precision table a report shows when :mod:`certify.bounds.precision` exists (certified rates:
+"""The report's precision section: the table of :mod:`certify.bounds.precision` (certified rates:
 :mod:`certify.report.certified`).
 
-When the module is absent (or the file has nothing for it to analyse), the section says "not
-computed" and why; it never shows numbers it did not get from that module.
+When the file has nothing for that analysis (no runtime, more than one input), the section says
+"not computed" and why; it never shows numbers it did not get from that module.
 
 >>> NOT_REQUESTED.status
 'not computed'
@@ -10,20 +10,13 @@ computed" and why; it never shows numbers it did not get from that module.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from fractions import Fraction
 
+from certify.bounds.precision import NEVER, precision_report
 from certify.report.model import Section, Table
 from certify.spec.io import RnnFile
 
 NOT_REQUESTED = Section("not computed", "not requested for this report")
-
-
-def _module(name: str):
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
 
 
 def precision(f: RnnFile, steps: int, x_grid: int = 9) -> Section:
@@ -32,20 +25,16 @@ def precision(f: RnnFile, steps: int, x_grid: int = 9) -> Section:
     Float bounds from that module are shown rounded *up* (:func:`up`), so a displayed bound is never
     below the certified one.
     """
-    mod = _module("certify.bounds.precision")
-    if mod is None:
-        return Section("not computed", "this version of certify has no precision analysis (certify.bounds.precision)")
     if steps < 1:
         return Section("not computed", "no runtime to analyse")
     if f.network.input_dim != 1:
         return Section("not computed", f"the precision analysis takes one constant input; this network has "
                                        f"input_dim={f.network.input_dim}")
-    rep = mod.precision_report(f.network, steps, None, x_grid, f.input.domain)
-    never = getattr(mod, "NEVER", None)
+    rep = precision_report(f.network, steps, None, x_grid, f.input.domain)
     n = f.network.hidden_dim
     if not rep.exact_units:
         head = f"No unit of {n} is independent of x; the float bounds cover every unit"
-    elif rep.identical_bits == never:
+    elif rep.identical_bits == NEVER:
         head = (f"{rep.exact_units} of {n} units do not depend on x; one of their values is not dyadic (first at "
                 f"t = {rep.identical_peak[0]}, unit {rep.identical_peak[1]}), so no binary float format computes "
                 "them identically")

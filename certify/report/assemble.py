@@ -1,16 +1,16 @@
-"""Build a :class:`~certify.report.model.Report` from a weight file and its certificate.
+"""Assemble a :class:`~certify.report.model.Report` from a weight file and its certificate.
 
 Everything the report says about proofs comes from the certificate, which must be the certificate
 of *these* weights (same sha256; otherwise :class:`~certify.errors.InputError`). Everything else is
 measured here: static quantities (exactly), a sampled exact rollout for the trajectory plot, and
 errors at the file's claimed runtimes at a few sample inputs — lower bounds on the sup-norm error,
-labelled as such, never a certificate. Precision and certified rates come from
-:mod:`certify.report.extras` when those analyses exist.
+labelled as such, never a certificate. Precision comes from :mod:`certify.report.precision_section`,
+certified rates from :mod:`certify.report.certified`.
 
 >>> from certify.constructions.bundled import BUNDLED
 >>> from certify.prove.checker import check
 >>> f = BUNDLED["squaring"]()
->>> r = build_report(f, check(f).to_json(), weights_ref="squaring.rnn.json")
+>>> r = build_report(f, check(f), weights_ref="squaring.rnn.json")
 >>> r.verdict.value, r.construction.hidden_dim == f.network.hidden_dim, r.construction.simulation.c
 ('PROVED', True, 4)
 >>> r.rates.claimed[0], r.rates.measured[0].T
@@ -22,11 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from certify.bounds.static import STATIC_CLAIMS, weight_stats
+from certify.bounds.rates import claimed_rate
+from certify.spec.measure import STATIC_CLAIMS, weight_stats
 from certify.compiler.tmnu_to_rnn import hidden_dim_formula
 from certify.errors import InputError
+from certify.prove import certificate as certmod
+from certify.prove.certificate import Certificate, Result
+from certify.prove.obligations import ObligationKind
 from certify.rational import parse_number, to_string
-from certify.report import extras
+from certify.report import precision_section
 from certify.report.certified import CertifiedRates, certified_rates, not_computed
 from certify.report.model import (
     Claim,
@@ -42,13 +46,11 @@ from certify.report.model import (
     StackInfo,
     Trajectory,
 )
-from certify.report.samples import run_samples
-from certify.report.words import headline, rate_sentence, replay_command
+from certify.report.sample_rollouts import run_samples
+from certify.report.sentences import headline, rate_sentence, replay_command
 from certify.spec.digest import content_sha256
 from certify.spec.io import RnnFile
-from certify.verdict import Verdict, combine
-
-KIND_ORDER = ("static", "invariant", "prologue", "readout", "step")
+from certify.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -69,25 +71,21 @@ class ReportOptions:
     rates: bool = True   # certified rates (certify.bounds.rates; can take a while)
 
 
-def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certificate_ref: str | None = None,
-                 timings: dict[str, Any] | None = None, options: ReportOptions = ReportOptions(),
-                 name: str | None = None) -> Report:
-    """Collect a report. ``cert`` is certificate JSON (``Certificate.to_json()`` or a read file);
-    ``timings`` the matching ``*.timings.json`` document, or None to leave times out; ``name`` the
-    report's title (default: the certificate's name, i.e. the program's)."""
+def build_report(f: RnnFile, cert: Certificate | dict[str, Any], *, weights_ref: str,
+                 certificate_ref: str | None = None, timings: dict[str, Any] | None = None,
+                 options: ReportOptions = ReportOptions(), name: str | None = None) -> Report:
+    """Assemble a report. ``cert`` is a :class:`~certify.prove.certificate.Certificate` (from ``check`` or
+    :func:`certify.prove.certificate.read`), or certificate JSON, which is decoded through its schema first;
+    ``timings`` the matching ``*.timings.json`` document, or None to leave times out; ``name`` the report's
+    title (default: the certificate's name, i.e. the program's)."""
+    if not isinstance(cert, Certificate):
+        cert = certmod.decode(cert, f"the certificate {certificate_ref}" if certificate_ref else "certificate")
     sha = content_sha256(f)
-    got = _field(cert, "weights", dict).get("sha256")
-    if got != sha:
+    if cert.weights_sha256 != sha:
         raise InputError(f"the certificate{f' {certificate_ref}' if certificate_ref else ''} is for weights with "
-                         f"sha256 {str(got)[:16]}…, but {weights_ref} has sha256 {sha[:16]}…: it is stale, "
-                         "re-run certify check")
-    results = [_result(r, i) for i, r in enumerate(_field(cert, "results", list))]
-    verdict = combine(Verdict(r["verdict"]) for r in results)
-    if cert.get("verdict") not in (None, verdict.value):
-        raise InputError(f'the certificate says verdict="{cert.get("verdict")}", but its results combine to '
-                         f"{verdict.value}")
-    sim_checked = bool(cert.get("simulation_checked", False))
-    if sim_checked and f.simulation is None:
+                         f"sha256 {cert.weights_sha256[:16]}…, but {weights_ref} has sha256 {sha[:16]}…: it is "
+                         "stale, re-run certify check")
+    if cert.simulation_checked and f.simulation is None:
         raise InputError("the certificate claims a checked simulation, but the weight file has no simulation block")
     seconds = (timings or {}).get("seconds", {}) if timings is not None else None
     sim = f.simulation
@@ -95,28 +93,25 @@ def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certific
     obligations: list[Obligation] = []
     failures: list[Failure] = []
     claims: list[Claim] = []
-    for r in results:
-        v = Verdict(r["verdict"])
-        ev = r.get("evidence", {})
+    for r in cert.listed():
+        ev = r.evidence
         obligations.append(Obligation(
-            id=r["id"], kind=r["kind"], case=_case(r, f), method=r["method"], verdict=v,
-            reason=r.get("reason", ""), seconds=None if seconds is None else seconds.get(r["id"]),
-            smt=ev.get("smt")))
-        if r["kind"] == "static":
-            key = r["id"].removeprefix("static[").removesuffix("]")
+            id=r.id, kind=r.kind, case=_case(r, f), method=r.method, verdict=r.verdict, reason=r.reason,
+            seconds=None if seconds is None else seconds.get(r.id), smt=ev.get("smt")))
+        if r.kind is ObligationKind.STATIC:
+            key = r.id.removeprefix("static[").removesuffix("]")
             claims.append(Claim(key, STATIC_CLAIMS.get(key, key), str(ev.get("claimed", "")),
-                                str(ev.get("measured", "")), v))
-        if v is not Verdict.PROVED:
+                                str(ev.get("measured", "")), r.verdict))
+        if r.verdict is not Verdict.PROVED:
             w = ev.get("witness")
             wfile = f"{options.witness_prefix}{len(failures) + 1}.json"
             # our own command (the certificate's "command" names paths relative to the certificate's folder):
             # the witness is saved beside the report under ``wfile``
-            replay = replay_command(r["kind"], weights_ref, w, wfile, c, t0, certificate_ref) if w else None
-            failures.append(Failure(r["id"], v, r.get("reason", "") or "(no reason given)", w, replay))
-    counts = {k.value: sum(1 for r in results if r["verdict"] == k.value) for k in Verdict}
+            replay = replay_command(r.kind, weights_ref, w, wfile, c, t0, certificate_ref) if w else None
+            failures.append(Failure(r.id, r.verdict, r.reason or "(no reason given)", w, replay))
     construction = _construction(f)
     rates, trajectory = _rollouts(f, options)
-    text = headline(verdict, sim_checked, counts, len(claims), construction.input_domain,
+    text = headline(cert.verdict, cert.simulation_checked, cert.counts(), len(claims), construction.input_domain,
                     [(x.id, x.reason) for x in failures])
     violated = [p for p in rates.measured if p.exact and _exceeds(p, rates.claimed)]
     if violated:
@@ -133,57 +128,43 @@ def build_report(f: RnnFile, cert: dict[str, Any], *, weights_ref: str, certific
     if sim is not None:
         cmds.append(("run", f"certify run {weights_ref} --x 1/3 --steps {t0 + 10 * c} --exact --tmnu"))
     return Report(
-        name=name or str(cert.get("name") or f.name), weights_file=weights_ref, weights_sha256=sha,
-        certificate_file=certificate_ref, verdict=verdict, simulation_checked=sim_checked, headline=text,
-        note=str(cert.get("note", "")), counts=_counts(results), obligations=tuple(obligations),
+        name=name or cert.name or f.name, weights_file=weights_ref, weights_sha256=sha,
+        certificate_file=certificate_ref, verdict=cert.verdict, simulation_checked=cert.simulation_checked,
+        headline=text, note=cert.note, counts=_counts(cert.results), obligations=tuple(obligations),
         failures=tuple(failures), claims=tuple(claims), construction=construction,
-        precision=extras.precision(f, trajectory.times[-1] if trajectory.times else 0) if options.extras
-        else extras.NOT_REQUESTED,
+        precision=precision_section.precision(f, trajectory.times[-1] if trajectory.times else 0)
+        if options.extras else precision_section.NOT_REQUESTED,
         rates=_with_certified(rates, certified) if options.extras else rates,
         trajectory=trajectory, sparsity=_sparsity(f), timings=seconds is not None, commands=tuple(cmds))
 
 
-# --- certificate fields ---------------------------------------------------------------------------------------
-def _field(doc: dict[str, Any], key: str, kind: type) -> Any:
-    v = doc.get(key) if isinstance(doc, dict) else None
-    if not isinstance(v, kind):
-        raise InputError(f'certificate: field "{key}" is missing or not a {kind.__name__}')
-    return v
-
-
-def _result(r: Any, i: int) -> dict[str, Any]:
-    if not isinstance(r, dict):
-        raise InputError(f"certificate: results[{i}] is not an object")
-    for key in ("id", "kind", "verdict", "method"):
-        if not isinstance(r.get(key), str):
-            raise InputError(f'certificate: results[{i}] has no string "{key}"')
-    if r["verdict"] not in {v.value for v in Verdict}:
-        raise InputError(f'certificate: results[{i}].verdict="{r["verdict"]}" is not PROVED, REFUTED or UNKNOWN')
-    return r
-
-
-def _case(r: dict[str, Any], f: RnnFile) -> str:
-    d = r.get("domain", {})
-    if r["kind"] == "static":
-        key = r["id"].removeprefix("static[").removesuffix("]")
-        return f"{STATIC_CLAIMS.get(key, key)} ≤ {r.get('evidence', {}).get('claimed', '?')}"
-    if r["kind"] == "invariant" and "op" in d:
+# --- certificate results in words -----------------------------------------------------------------------------
+def _case(r: Result, f: RnnFile) -> str:
+    d = r.domain
+    if r.kind is ObligationKind.STATIC:
+        key = r.id.removeprefix("static[").removesuffix("]")
+        return f"{STATIC_CLAIMS.get(key, key)} ≤ {r.evidence.get('claimed', '?')}"
+    if r.kind is ObligationKind.INVARIANT and "op" in d:
         side = "≤ upper" if d.get("side") == "hi" else "≥ lower"
         return f"op {d['op']} keeps register {d['register']} {side} bound"
-    if r["kind"] == "prologue":
+    if r.kind is ObligationKind.PROLOGUE:
         return f"the first {f.simulation.map.t0 if f.simulation else '?'} steps load config₀(x)"
-    if r["kind"] == "readout" and "t" in d:
+    if r.kind is ObligationKind.READOUT and "t" in d:
         return f"the readout y_{d['t']} is what the theorem says"
-    if r["kind"] == "step" and "state" in d:
+    if r.kind is ObligationKind.STEP and "state" in d:
         tops = ", ".join(f"{k}={v}" for k, v in d.get("tops", {}).items())
         return f"state {d['state']}" + (f", tops {tops}" if tops else "")
-    return r["id"]
+    return r.id
 
 
-def _counts(results: list[dict[str, Any]]) -> tuple[tuple[str, int, int, int], ...]:
-    kinds = sorted({r["kind"] for r in results}, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER else 9, k))
-    return tuple((k, *(sum(1 for r in results if r["kind"] == k and r["verdict"] == v)
-                       for v in ("PROVED", "REFUTED", "UNKNOWN"))) for k in kinds)
+def _counts(results: tuple[Result, ...]) -> tuple[tuple[str, int, int, int], ...]:
+    """(kind, proved, refuted, unknown) per kind present, in the kinds' order."""
+    kinds = sorted({r.kind for r in results}, key=lambda k: k.order)
+    def count(k: ObligationKind, v: Verdict) -> int:
+        return sum(1 for r in results if r.kind is k and r.verdict is v)
+
+    return tuple((k.value, count(k, Verdict.PROVED), count(k, Verdict.REFUTED), count(k, Verdict.UNKNOWN))
+                 for k in kinds)
 
 
 # --- measured quantities --------------------------------------------------------------------------------------
@@ -252,8 +233,7 @@ def _rollouts(f: RnnFile, o: ReportOptions) -> tuple[Rates, Trajectory]:
 
 
 def _claimed(v: Any) -> list[RatePoint]:
-    from certify.bounds.rates import claimed_rate  # one parser of claims.rate for the whole tool
-
+    """``claims.rate`` as points (through :func:`certify.bounds.rates.claimed_rate`, the one parser of it)."""
     return [RatePoint(t, to_string(e)) for t, e in claimed_rate({"rate": v})]
 
 

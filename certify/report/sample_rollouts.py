@@ -26,6 +26,7 @@ from flint import fmpq
 
 from certify.execute.exact import sample_times
 from certify.execute.lanes import split_lanes
+from certify.expr import approx_at, parse_function, value_at
 from certify.rational import ZERO, decimal, parse_number, to_string
 from certify.report.model import RatePoint
 from certify.spec.io import RnnFile
@@ -97,8 +98,6 @@ class Samples:
 
 def run_samples(f: RnnFile, samples: int, steps: int, plot_points: int, error_times: set[int]) -> Samples:
     """Roll out ``samples`` inputs of ``f`` for ``steps`` steps; errors at ``error_times`` when f names a target."""
-    from certify.expr import approx_at, parse_function, value_at
-
     net = f.network
     xs = sample_inputs(*f.input.domain, samples) if net.input_dim == 1 and net.output_dim >= 1 else []
     target = parse_function(str(f.claims["target"])) if "target" in f.claims else None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from flint import fmpq
 
+from certify.prove.obligations import ObligationKind
 from certify.rational import decimal, parse_number, to_string
 from certify.verdict import Verdict
 
@@ -86,20 +87,21 @@ def badge(verdict: Verdict, simulation_checked: bool, results: int) -> str:
     return "PROVED (static claims only)" if results else "NOTHING TO PROVE"
 
 
-def replay_command(kind: str, weights: str, witness: dict, witness_file: str, c: int, t0: int,
+def replay_command(kind: ObligationKind, weights: str, witness: dict, witness_file: str, c: int, t0: int,
                    certificate: str | None) -> str:
     """The shell command that replays a witness.
 
-    >>> replay_command("step", "F.rnn.json", {"x": "1/3", "config": {}}, "witness.json", 4, 2, None)
+    >>> K = ObligationKind
+    >>> replay_command(K.STEP, "F.rnn.json", {"x": "1/3", "config": {}}, "witness.json", 4, 2, None)
     'certify run F.rnn.json --x 1/3 --start witness.json --steps 4 --tmnu'
-    >>> replay_command("readout", "F.rnn.json", {"x": "-1"}, "witness.json", 4, 2, None)
+    >>> replay_command(K.READOUT, "F.rnn.json", {"x": "-1"}, "witness.json", 4, 2, None)
     'certify run F.rnn.json --x -1 --steps 2 --exact --tmnu'
-    >>> replay_command("invariant", "F.rnn.json", {"x": "0", "registers": {}}, "w.json", 4, 2, "cert.json")
+    >>> replay_command(K.INVARIANT, "F.rnn.json", {"x": "0", "registers": {}}, "w.json", 4, 2, "cert.json")
     'certify recheck cert.json'
     """
-    if kind in ("prologue", "readout"):
+    if kind.starts_at_h0:
         return f"certify run {weights} --x {witness['x']} --steps {max(t0, 1)} --exact --tmnu"
-    if kind == "step" and "config" in witness:
+    if kind is ObligationKind.STEP and "config" in witness:
         return f"certify run {weights} --x {witness['x']} --start {witness_file} --steps {c} --tmnu"
     if certificate:
         return f"certify recheck {certificate}"
