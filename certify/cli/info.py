@@ -13,8 +13,8 @@ from certify.spec.digest import content_sha256
 @click.argument("weights", type=click.Path(dir_okay=False))
 def info_cmd(weights: str) -> int:
     """Summarize a weight file: dimensions, weights, and its simulation map."""
-    from certify.spec.measure import weight_stats
     from certify.spec import io
+    from certify.spec.measure import weight_stats
 
     f = io.read(weights)
     net = f.network

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from certify.bounds.rates import claimed_rate
-from certify.spec.measure import STATIC_CLAIMS, weight_stats
 from certify.compiler.tmnu_to_rnn import hidden_dim_formula
 from certify.errors import InputError
 from certify.prove import certificate as certmod
@@ -50,6 +49,7 @@ from certify.report.sample_rollouts import run_samples
 from certify.report.sentences import headline, rate_sentence, replay_command
 from certify.spec.digest import content_sha256
 from certify.spec.io import RnnFile
+from certify.spec.measure import STATIC_CLAIMS, weight_stats
 from certify.verdict import Verdict
 
 
