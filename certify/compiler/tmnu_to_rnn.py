@@ -333,7 +333,7 @@ def compile_program(program: Program) -> Compiled:
     n = len(table.rows)
     out_reg = p.output_register
     readout = {u.reg[g][out_reg]: ONE for g in range(4)}
-    network = Network(
+    network = Network.single(
         W_hh=SparseMatrix.from_row_dicts((n, n), [r.coeffs for r in table.rows]),
         W_ih=SparseMatrix.from_row_dicts((n, 1), [{0: r.input} if r.input else {} for r in table.rows]),
         b=tuple(r.bias for r in table.rows),

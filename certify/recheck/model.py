@@ -37,6 +37,10 @@ class File:
     @staticmethod
     def load(doc: Any) -> File:
         doc = _obj(doc, "weight file")
+        fmt = doc.get("format", "certify.rnn/1")
+        if fmt != "certify.rnn/1":
+            raise RecheckError(f"format={str(fmt)[:40]!r}: the re-checker reads certify.rnn/1 files (one ReLU layer, "
+                               "constant input), the only ones a TMNU simulation is written in")
         w = _weights(doc)
         kind, lo, hi = _input(doc)
         claims = doc.get("claims")

@@ -295,7 +295,7 @@ def read(path: Path, data: bytes) -> RnnFile:
         d_out = readout.shape[0]
         b_out = _exact(arr, "b_out", 1) if (arr := t.get("b_out")) is not None else [ZERO] * d_out
         h0 = _exact(arr, "h0", 1) if (arr := t.get("h0")) is not None else [ZERO] * n
-        net = Network(
+        net = Network.single(
             W_hh=_matrix(w_hh, (n, n)),
             W_ih=_matrix(w_ih, (n, d_in)),
             b=tuple(b),

@@ -3,8 +3,8 @@
 The canonical text (format ``certify.content/1``, spelled out in ``docs/security.md``) is
 
     certify.content/1
-    <the network's canonical text: activation, dimensions, every nonzero weight, b, b_out, h0>
-    input <kind> <lo> <hi>
+    <the network's canonical text: activations, layers, dimensions, every nonzero weight, P, Q, b, b_out, h0>
+    input <kind> <lo> <hi> [<lo> <hi> … dims <d>] [length <N>]
     simulation <canonical JSON of the program and the simulation map, or null>
     claims <canonical JSON of the claims block>
 
@@ -62,9 +62,11 @@ def program_json(p: Program) -> dict[str, Any]:
 
 def content_text(f: Any) -> str:
     """The canonical text of an :class:`~certify.spec.io.RnnFile` (see the module docstring)."""
-    net = f.network
-    lo, hi = f.input.domain
-    lines = [FORMAT, net.canonical_text().rstrip("\n"), f"input {f.input.kind} {to_string(lo)} {to_string(hi)}"]
+    net, spec = f.network, f.input
+    domains = " ".join(f"{to_string(lo)} {to_string(hi)}" for lo, hi in spec.domains)
+    shape = "" if len(spec.domains) == 1 else f" dims {len(spec.domains)}"
+    length = "" if spec.length is None else f" length {spec.length}"
+    lines = [FORMAT, net.canonical_text().rstrip("\n"), f"input {spec.kind} {domains}{shape}{length}"]
     sim = None
     if f.simulation is not None:
         m = f.simulation.map

@@ -31,9 +31,10 @@ from certify.jsonio import array, integer, number, string
 from certify.jsonio import dumps as json_dumps
 from certify.jsonio import field as jfield
 from certify.jsonio import loads as json_loads
-from certify.rational import ZERO, number_budget, to_json
+from certify.rational import ZERO, number_budget, to_json, to_string
+from certify.spec.activation import ACTIVATIONS
 from certify.spec.file import InputSpec, RnnFile, Simulation
-from certify.spec.network import Network
+from certify.spec.network import INPUT_KINDS, Layer, Network
 from certify.spec.simulation import SimulationMap
 from certify.spec.sparse import SparseMatrix
 from certify.tmnu import serialize
@@ -41,8 +42,11 @@ from certify.tmnu.validate import problems as program_problems
 from certify.untrusted import check_name, current_limits, quote
 
 FORMAT = "certify.rnn/1"
+#: Stacked layers, P and Q, other activations, impulse and sequence inputs, one interval per input.
+FORMAT_V2 = "certify.rnn/2"
+FORMATS = (FORMAT, FORMAT_V2)
 #: The blocks of ``rnn`` that hold weights (bounded by ``max_weight_bits``); h0 is state (``max_number_bits``).
-WEIGHT_BLOCKS = ("W_hh", "W_ih", "b", "W_out", "b_out")
+WEIGHT_BLOCKS = ("W_hh", "W_ih", "b", "W_out", "b_out", "P", "Q")
 
 
 # --- writing ---------------------------------------------------------------------------------------------
@@ -60,24 +64,51 @@ def _vector_json(v: tuple[fmpq, ...]) -> Any:
     return {"shape": [len(v)], "entries": [[i, to_json(x)] for i, x in enumerate(v) if x != 0]}
 
 
+def _layer_json(layer: Layer) -> dict[str, Any]:
+    return {
+        "activation": layer.activation,
+        "hidden_dim": layer.hidden_dim,
+        "input_dim": layer.input_dim,
+        "W_hh": _matrix_json(layer.W_hh),
+        "W_ih": _matrix_json(layer.W_ih),
+        "b": _vector_json(layer.b),
+        "h0": _vector_json(layer.h0),
+    }
+
+
+def _rnn_json(net: Network) -> dict[str, Any]:
+    if net.depth == 1 and net.P is None and net.Q is None:  # the flat form of certify.rnn/1
+        layer = net.layers[0]
+        return {"activation": layer.activation, "hidden_dim": layer.hidden_dim, "input_dim": layer.input_dim,
+                "output_dim": net.output_dim, "W_hh": _matrix_json(layer.W_hh), "W_ih": _matrix_json(layer.W_ih),
+                "b": _vector_json(layer.b), "W_out": _matrix_json(net.W_out), "b_out": _vector_json(net.b_out),
+                "h0": _vector_json(layer.h0)}
+    doc: dict[str, Any] = {"layers": [_layer_json(layer) for layer in net.layers]}
+    for name, mat in (("P", net.P), ("Q", net.Q)):
+        if mat is not None:
+            doc[name] = _matrix_json(mat)
+    return doc | {"output_dim": net.output_dim, "W_out": _matrix_json(net.W_out), "b_out": _vector_json(net.b_out)}
+
+
+def _input_json(spec: InputSpec) -> dict[str, Any]:
+    domains = [[to_json(lo), to_json(hi)] for lo, hi in spec.domains]
+    doc: dict[str, Any] = {"kind": spec.kind, "domain": domains[0] if len(domains) == 1 else domains}
+    if spec.length is not None:
+        doc["length"] = spec.length
+    return doc
+
+
+def format_of(f: RnnFile) -> str:
+    """``certify.rnn/1`` when the file fits it (one ReLU layer, constant input, one interval), else ``/2``."""
+    return FORMAT if f.network.is_single_relu and f.input.is_v1 else FORMAT_V2
+
+
 def to_json_doc(f: RnnFile) -> dict[str, Any]:
-    net = f.network
     doc: dict[str, Any] = {
-        "format": FORMAT,
+        "format": format_of(f),
         "name": f.name,
-        "rnn": {
-            "activation": net.activation,
-            "hidden_dim": net.hidden_dim,
-            "input_dim": net.input_dim,
-            "output_dim": net.output_dim,
-            "W_hh": _matrix_json(net.W_hh),
-            "W_ih": _matrix_json(net.W_ih),
-            "b": _vector_json(net.b),
-            "W_out": _matrix_json(net.W_out),
-            "b_out": _vector_json(net.b_out),
-            "h0": _vector_json(net.h0),
-        },
-        "input": {"kind": f.input.kind, "domain": [to_json(f.input.domain[0]), to_json(f.input.domain[1])]},
+        "rnn": _rnn_json(f.network),
+        "input": _input_json(f.input),
     }
     if f.simulation is not None:
         doc["simulation"] = {"program": serialize.to_json(f.simulation.program)} | f.simulation.map.to_json()
@@ -104,7 +135,7 @@ def _entries(n: int, path: str) -> None:
 
 def _matrix(v: Any, shape: tuple[int, int], path: str) -> SparseMatrix:
     n, m = shape
-    weight = path in WEIGHT_BLOCKS
+    weight = path.rsplit(".", 1)[-1] in WEIGHT_BLOCKS
     if isinstance(v, dict):
         _keys(v, ("shape", "entries"), path)
         declared = array(jfield(v, "shape", path), f"{path}.shape")
@@ -137,7 +168,7 @@ def _matrix(v: Any, shape: tuple[int, int], path: str) -> SparseMatrix:
 
 
 def _vector(v: Any, n: int, path: str) -> tuple[fmpq, ...]:
-    weight = path in WEIGHT_BLOCKS
+    weight = path.rsplit(".", 1)[-1] in WEIGHT_BLOCKS
     if isinstance(v, dict):
         _keys(v, ("shape", "entries"), path)
         declared = array(jfield(v, "shape", path), f"{path}.shape")
@@ -169,58 +200,156 @@ def _keys(v: dict[str, Any], allowed: tuple[str, ...], path: str) -> None:
         raise InputError(f"{path}: unknown key {quote(extra[0])} (allowed: {', '.join(allowed)})")
 
 
-def _infer_dim(rnn: dict[str, Any], key: str, matrix: str, axis: int) -> int:
+def _infer_dim(rnn: dict[str, Any], key: str, matrix: str, axis: int, path: str = "rnn") -> int:
     limit, lo = current_limits().max_dimension, 1 if key == "hidden_dim" else 0
     if key in rnn:
-        return integer(rnn[key], f"rnn.{key}", lo, limit, "max_dimension")
+        return integer(rnn[key], f"{path}.{key}", lo, limit, "max_dimension")
     if matrix not in rnn:
-        raise InputError(f'rnn: missing key "{matrix}"')
+        raise InputError(f'{path}: missing key "{matrix}"')
     m = rnn[matrix]
     if isinstance(m, dict) and isinstance(m.get("shape"), list) and len(m["shape"]) == 2:
-        return integer(m["shape"][axis], f"rnn.{matrix}.shape[{axis}]", lo, limit, "max_dimension")
+        return integer(m["shape"][axis], f"{path}.{matrix}.shape[{axis}]", lo, limit, "max_dimension")
     if isinstance(m, list):
         if axis == 0:
-            return integer(len(m), f"rnn.{matrix} (rows)", lo, limit, "max_dimension")
+            return integer(len(m), f"{path}.{matrix} (rows)", lo, limit, "max_dimension")
         if m and isinstance(m[0], list):
-            return integer(len(m[0]), f"rnn.{matrix}[0] (columns)", lo, limit, "max_dimension")
-    raise InputError(f'rnn: missing key "{key}" (and it cannot be read off "{matrix}")')
+            return integer(len(m[0]), f"{path}.{matrix}[0] (columns)", lo, limit, "max_dimension")
+    raise InputError(f'{path}: missing key "{key}" (and it cannot be read off "{matrix}")')
 
 
-def network_from_json(rnn: Any, path: str = "rnn") -> Network:
+#: Keys of a flat (one-layer) ``rnn`` block and of a layered one.
+FLAT_KEYS = ("activation", "hidden_dim", "input_dim", "output_dim", "W_hh", "W_ih", "b", "W_out", "b_out", "h0")
+LAYERED_KEYS = ("layers", "P", "Q", "output_dim", "W_out", "b_out")
+LAYER_KEYS = ("activation", "hidden_dim", "input_dim", "W_hh", "W_ih", "b", "h0")
+
+
+def _activation(block: dict[str, Any], path: str, fmt: str) -> str:
+    if "activation" not in block:
+        if fmt == FORMAT:  # certify.rnn/1 defines its one layer as ReLU
+            return "relu"
+        raise InputError(f'{path}: missing key "activation" ({", ".join(ACTIVATIONS)}): a {fmt} file must name '
+                         "every layer's nonlinearity")
+    name = check_name(block["activation"], f"{path}.activation")
+    if name not in ACTIVATIONS:
+        raise InputError(f"{path}.activation={quote(name)} is not supported (known: {', '.join(ACTIVATIONS)})")
+    if fmt == FORMAT and name != "relu":
+        raise InputError(f"{path}.activation={quote(name)}: a {FORMAT} network is ReLU; write "
+                         f'"format": "{FORMAT_V2}" for other activations')
+    return name
+
+
+def _layer(block: Any, path: str, fmt: str, d_in: int | None, prefix: str) -> Layer:
+    """One layer; its blocks are named ``prefix + "W_hh"`` in errors (a flat file's as before: ``W_hh``)."""
+    if not isinstance(block, dict):
+        raise InputError(f"{path}: expected a JSON object")
+    _keys(block, LAYER_KEYS, path)
+    n = _infer_dim(block, "hidden_dim", "W_hh", 0, path)
+    got_in = _infer_dim(block, "input_dim", "W_ih", 1, path)
+    if d_in is not None and got_in != d_in:
+        raise InputError(f"{path}.W_ih has {got_in} columns, expected {d_in} (the hidden_dim of the layer below)")
+    h0 = block.get("h0")
+    return Layer(W_hh=_matrix(jfield(block, "W_hh", path), (n, n), f"{prefix}W_hh"),
+                 W_ih=_matrix(jfield(block, "W_ih", path), (n, got_in), f"{prefix}W_ih"),
+                 b=_vector(jfield(block, "b", path), n, f"{prefix}b"),
+                 h0=_vector(h0, n, f"{prefix}h0") if h0 is not None else (ZERO,) * n,
+                 activation=_activation(block, path, fmt))
+
+
+def network_from_json(rnn: Any, path: str = "rnn", fmt: str = FORMAT) -> Network:
     if not isinstance(rnn, dict):
         raise InputError(f"{path}: expected a JSON object")
-    activation = check_name(rnn.get("activation", "relu"), f"{path}.activation")
-    n = _infer_dim(rnn, "hidden_dim", "W_hh", 0)
-    d_in = _infer_dim(rnn, "input_dim", "W_ih", 1)
-    d_out = _infer_dim(rnn, "output_dim", "W_out", 0)
-    h0 = rnn.get("h0")
-    return Network(
-        W_hh=_matrix(jfield(rnn, "W_hh", path), (n, n), "W_hh"),
-        W_ih=_matrix(jfield(rnn, "W_ih", path), (n, d_in), "W_ih"),
-        b=_vector(jfield(rnn, "b", path), n, "b"),
-        W_out=_matrix(jfield(rnn, "W_out", path), (d_out, n), "W_out"),
-        b_out=_vector(rnn.get("b_out", [0] * d_out), d_out, "b_out"),
-        h0=_vector(h0, n, "h0") if h0 is not None else (ZERO,) * n,
-        activation=activation,
-    )
+    if "layers" not in rnn:
+        _keys(rnn, FLAT_KEYS, path)
+        layer = _layer({k: v for k, v in rnn.items() if k in LAYER_KEYS}, path, fmt, None, "")
+        layers = [layer]
+        top = layer.hidden_dim
+    else:
+        if fmt == FORMAT:
+            raise InputError(f'{path}.layers: stacked layers need "format": "{FORMAT_V2}"')
+        _keys(rnn, LAYERED_KEYS, path)
+        blocks = array(rnn["layers"], f"{path}.layers")
+        if not blocks:
+            raise InputError(f"{path}.layers is empty: a network needs at least one layer")
+        limit = current_limits().max_dimension
+        if len(blocks) > limit:
+            raise InputError(f"{path}.layers lists {len(blocks)} layers, more than max_dimension={limit}")
+        layers = []
+        for k, block in enumerate(blocks):
+            where = f"{path}.layers[{k}]"
+            layers.append(_layer(block, where, fmt, layers[-1].hidden_dim if layers else None, where + "."))
+        top = layers[-1].hidden_dim
+    P = Q = None  # noqa: N806
+    if "P" in rnn:
+        d_x = _infer_dim(rnn, "input_dim_P", "P", 1, path)
+        P = _matrix(rnn["P"], (layers[0].input_dim, d_x), "P")  # noqa: N806
+    if "Q" in rnn:
+        d_q = _infer_dim(rnn, "rows_Q", "Q", 0, path)
+        Q = _matrix(rnn["Q"], (d_q, top), "Q")  # noqa: N806
+    readin = Q.shape[0] if Q is not None else top
+    if "W_out" not in rnn and Q is not None:  # the deep-narrow convention: y = Q·h
+        W_out = SparseMatrix.from_entries((readin, readin), [(i, i, fmpq(1)) for i in range(readin)])  # noqa: N806
+    else:
+        d_out = _infer_dim(rnn, "output_dim", "W_out", 0, path)
+        W_out = _matrix(jfield(rnn, "W_out", path), (d_out, readin), "W_out")  # noqa: N806
+    d_out = W_out.shape[0]
+    return Network(layers=tuple(layers), W_out=W_out, b_out=_vector(rnn.get("b_out", [0] * d_out), d_out, "b_out"),
+                   P=P, Q=Q)
 
 
-def _input_spec(v: Any) -> InputSpec:
-    if v is None:
-        return InputSpec()
-    kind = string(jfield(v, "kind", "input", "constant"), "input.kind")
-    if kind != "constant":
-        raise InputError(f'input.kind={quote(kind)} is not supported (only "constant": x_t = x for all t)')
-    dom = array(jfield(v, "domain", "input", ["-1", "1"]), "input.domain")
+def _domain(v: Any, where: str) -> tuple[fmpq, fmpq]:
+    dom = array(v, where)
     if len(dom) != 2:
-        raise InputError(f"input.domain must be [lo, hi], got {len(dom)} values")
-    lo, hi = number(dom[0], "input.domain[0]"), number(dom[1], "input.domain[1]")
+        raise InputError(f"{where} must be [lo, hi], got {len(dom)} values")
+    lo, hi = number(dom[0], f"{where}[0]"), number(dom[1], f"{where}[1]")
     if not lo <= hi:
-        raise InputError(f"input.domain=[{lo}, {hi}] is empty")
-    return InputSpec(kind, (lo, hi))
+        raise InputError(f"{where}=[{to_string(lo)}, {to_string(hi)}] is empty")
+    return lo, hi
+
+
+def _input_spec(v: Any, fmt: str, net: Network) -> InputSpec:
+    if v is None:
+        if fmt == FORMAT:
+            return InputSpec()
+        raise InputError(f'input: missing block (a {fmt} file names its input convention: "kind" '
+                         f"{', '.join(INPUT_KINDS)} and a domain)")
+    if not isinstance(v, dict):
+        raise InputError("input: expected a JSON object")
+    _keys(v, ("kind", "domain", "length"), "input")
+    if fmt == FORMAT:
+        kind = string(jfield(v, "kind", "input", "constant"), "input.kind")
+        if kind != "constant":
+            raise InputError(f'input.kind={quote(kind)} needs "format": "{FORMAT_V2}" (a {FORMAT} file is driven by '
+                             "a constant input)")
+    elif "kind" not in v:
+        raise InputError(f'input: missing key "kind" ({", ".join(INPUT_KINDS)})')
+    kind = string(v.get("kind", "constant"), "input.kind")
+    if kind not in INPUT_KINDS:
+        raise InputError(f"input.kind={quote(kind)} is not supported (known: {', '.join(INPUT_KINDS)})")
+    raw = jfield(v, "domain", "input", ["-1", "1"])
+    if isinstance(raw, list) and raw and all(isinstance(d, list) for d in raw):
+        if fmt == FORMAT:
+            raise InputError(f'input.domain: one interval per input needs "format": "{FORMAT_V2}"')
+        domains = tuple(_domain(d, f"input.domain[{k}]") for k, d in enumerate(raw))
+    else:
+        domains = (_domain(raw, "input.domain"),)
+    length = None
+    if "length" in v:
+        if kind != "sequence":
+            raise InputError(f"input.length is the N of a sequence domain K^N; input.kind is {quote(kind)}")
+        length = integer(v["length"], "input.length", 1, current_limits().max_dimension, "max_dimension")
+    spec = InputSpec(kind, domains, length)
+    problems = spec.fits(net.input_dim)
+    if problems:
+        raise InputError("; ".join(problems))
+    return spec
 
 
 def _simulation(v: Any, net: Network, spec: InputSpec) -> Simulation:
+    if not net.is_single_relu:
+        raise InputError(f"simulation: a TMNU simulation is a one-layer ReLU network without P and Q; this network "
+                         f"is {net.describe()}")
+    if spec.kind != "constant" or spec.dim != 1:
+        raise InputError(f"simulation: a TMNU simulation reads one constant input; input is {spec.describe()}")
     program = serialize.from_json(jfield(v, "program", "simulation"), "simulation.program")
     found = program_problems(program)
     if not found and program.input_register is not None:
@@ -245,23 +374,23 @@ def loads(text: str | bytes, source: str = "<string>") -> RnnFile:
     if not isinstance(doc, dict):
         raise InputError(f"{source}: a weight file is a JSON object, got {type(doc).__name__}")
     fmt = doc.get("format", FORMAT)
-    if fmt != FORMAT:
-        raise InputError(f'{source}: format={quote(fmt)} is not supported (expected "{FORMAT}")')
+    if fmt not in FORMATS:
+        raise InputError(f'{source}: format={quote(fmt)} is not supported (expected one of {", ".join(FORMATS)})')
     try:
         with number_budget(source):
-            return _file(doc, source)
+            return _file(doc, source, fmt)
     except InputError as err:
         text = str(err)
         raise InputError(text if text.startswith(f"{source}: ") else f"{source}: {text}") from None
 
 
-def _file(doc: dict[str, Any], source: str) -> RnnFile:
-    net = network_from_json(jfield(doc, "rnn", "weight file"))
+def _file(doc: dict[str, Any], source: str, fmt: str) -> RnnFile:
+    net = network_from_json(jfield(doc, "rnn", "weight file"), fmt=fmt)
     claims = doc.get("claims") or {}
     if not isinstance(claims, dict):
         raise InputError("claims: expected a JSON object")
     sim = doc.get("simulation")
-    spec = _input_spec(doc.get("input"))
+    spec = _input_spec(doc.get("input"), fmt, net)
     return RnnFile(
         network=net,
         name=check_name(doc["name"], "name") if "name" in doc else Path(source).stem,

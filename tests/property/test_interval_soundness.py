@@ -66,7 +66,7 @@ def random_network(rng: np.random.Generator, n: int, d: int, scale: int, density
 
     W_out = SparseMatrix.from_entries((2, n), [(i, j, fmpq(int(rng.integers(-4, 5)), 4)) for i in range(2)
                                                for j in range(n) if rng.random() < 0.5])
-    return Network(W_hh=sparse(n, n, density), W_ih=sparse(n, d, 0.7), b=vec(n, 0.6, tiny=scale < -100),
+    return Network.single(W_hh=sparse(n, n, density), W_ih=sparse(n, d, 0.7), b=vec(n, 0.6, tiny=scale < -100),
                    W_out=W_out, b_out=vec(2, 0.5), h0=vec(n, 0.5))
 
 
