@@ -6,7 +6,8 @@ import click
 from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console
-from certify.rational import parse_number
+from certify.display import round_decimal
+from certify.rational import from_float, parse_number
 from certify.spec.digest import content_sha256
 
 
@@ -47,8 +48,8 @@ def precision_cmd(weights: str, steps: int, eps_text: str | None, x_grid: int) -
     for p, name in ((24, "float32"), (53, "float64")):
         u = rep.identical_until[p]
         t.add_row(f"{name}: exact units identical", "up to T" if u >= steps else f"up to t = {u}")
-        d = rep.deviation[p]
-        t.add_row(f"{name}: |y_float - y_exact| ≤", f"{d:.3e} on {x_grid} inputs, t ≤ {u}"
+        d = round_decimal(from_float(rep.deviation[p]), 4, "up")  # an upper bound: never shown below itself
+        t.add_row(f"{name}: |y_float - y_exact| ≤", f"{d} on {x_grid} inputs, t ≤ {u}"
                   if u else "— (exact units not representable)")
         if eps is not None:
             t.add_row(f"{name}: supports", f"T = {rep.supported(p)}" + (" (all of it)" if rep.supported(p) >= steps
