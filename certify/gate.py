@@ -115,7 +115,7 @@ def run_gate(cfg: GateConfig, jobs: int | None = None) -> GateResult:
     """Check every target of ``cfg`` (``jobs`` in parallel; default: the configuration's ``jobs``)."""
     t0 = time.perf_counter()
     jobs = cfg.jobs if jobs is None else jobs
-    args = [(t, cfg.timeout, cfg.require_simulation, cfg.recheck) for t in cfg.targets]
+    args = [(t, cfg.timeout, cfg.require_simulation, cfg.recheck, cfg.rlimit) for t in cfg.targets]
     if jobs > 1 and len(args) > 1:
         with ProcessPoolExecutor(min(jobs, len(args))) as pool:
             outcomes = list(pool.map(_gate_star, args))
@@ -128,13 +128,14 @@ def _gate_star(a: tuple) -> Outcome:
     return gate_one(*a)
 
 
-def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool) -> Outcome:
-    """All checks of one construction."""
+def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool,
+             rlimit: int | None = None) -> Outcome:
+    """All checks of one construction (``timeout`` and ``rlimit``: per SMT query of the fresh check)."""
     start = time.perf_counter()
     f = io.read(t.weights)
     sha = content_sha256(f)
     base = _baseline(t)
-    results, sim_checked, source = _results(t, f, base, timeout)
+    results, sim_checked, source = _results(t, f, base, timeout, rlimit)
     checks: list[Check] = []
     if results is not None and not sim_checked:
         v = Verdict.UNKNOWN if require_simulation else Verdict.PROVED
@@ -169,8 +170,8 @@ class Row:
     seconds: float = 0.0
 
 
-def _results(t: Target, f: io.RnnFile, base: Certificate | None, timeout: float) -> tuple[list[Row] | None, bool,
-                                                                                          str]:
+def _results(t: Target, f: io.RnnFile, base: Certificate | None, timeout: float,
+             rlimit: int | None) -> tuple[list[Row] | None, bool, str]:
     """The obligations' verdicts: from a fresh check, or (``fresh_check = false``) from the baseline certificate
     when it is the certificate of these weights; None when there is none to read (the certificate check fails)."""
     if not t.fresh_check:
@@ -178,7 +179,7 @@ def _results(t: Target, f: io.RnnFile, base: Certificate | None, timeout: float)
             return None, False, ""
         rows = [Row(r.id, r.kind, r.verdict, r.reason) for r in base.results]
         return rows, base.simulation_checked, " (read from the baseline certificate)"
-    cert = check(f, Options(timeout=timeout, weights_name=t.weights.name))
+    cert = check(f, Options(timeout=timeout, rlimit=rlimit, weights_name=t.weights.name))
     secs = cert.timings_json()["seconds"]
     return [Row(r.id, r.kind, r.verdict, r.reason, secs.get(r.id, 0.0)) for r in cert.results], \
         cert.simulation_checked, ""
