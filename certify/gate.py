@@ -41,6 +41,8 @@ from certify.prove.certificate import Certificate
 from certify.prove.checker import Options, check
 from certify.prove.obligations import ObligationKind
 from certify.rational import parse_number, to_string
+from certify.recheck import RecheckError
+from certify.recheck import recheck as run_recheck
 from certify.report.assemble import ReportOptions, measured_errors
 from certify.report.certified import check_errors
 from certify.spec import io
@@ -218,9 +220,6 @@ def _certificate(t: Target, base: Certificate | None, sha: str, recheck: bool) -
         return Check(t.name, "certificate", verdict, f"the baseline certificate {shown(t.baseline)} is {verdict.value}",
                      ("baseline verdict",), time.perf_counter() - t0)
     if recheck:
-        from certify.recheck import RecheckError
-        from certify.recheck import recheck as run_recheck
-
         try:
             rep = run_recheck(t.baseline, weights=t.weights)
         except RecheckError as err:
