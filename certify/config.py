@@ -8,6 +8,7 @@ at once, as one :class:`~certify.errors.InputError` that names the bad key and v
     weights = ["proofs/*/*.rnn.json"]      # weight files or globs; a file's name is its stem minus .rnn.json
     baseline = "{dir}/certificate.json"    # each file's baseline certificate ({dir}, {name} are filled in)
     timeout = 60                           # seconds per SMT query (a timeout is UNKNOWN, which fails)
+    # rlimit = 5000000                     # optional: z3's resource budget per query (deterministic UNKNOWN)
     jobs = 2                               # constructions checked in parallel
     require_simulation = true              # a file without a simulation block fails (nothing is proved)
     recheck = false                        # also re-check each baseline certificate independently
@@ -28,8 +29,8 @@ at once, as one :class:`~certify.errors.InputError` that names the bad key and v
 Traceback (most recent call last):
 ...
 certify.errors.InputError: /p/certify.toml: unknown key colour (allowed: baseline, construction, fresh_check, jobs, \
-recheck, require_simulation, thresholds, timeout, weights); thresholds.hidden_dim_max="many" is not a nonnegative \
-integer; no weight files to check (set weights = [...])
+recheck, require_simulation, rlimit, thresholds, timeout, weights); thresholds.hidden_dim_max="many" is not a \
+nonnegative integer; no weight files to check (set weights = [...])
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ from certify.rational import parse_number
 from certify.spec.measure import METRICS, Metric
 from certify.untrusted import NAME, check_name, quote, read_untrusted
 
-KEYS = ("baseline", "construction", "fresh_check", "jobs", "recheck", "require_simulation", "thresholds", "timeout",
-        "weights")
+KEYS = ("baseline", "construction", "fresh_check", "jobs", "recheck", "require_simulation", "rlimit", "thresholds",
+        "timeout", "weights")
 #: The measured quantities a threshold may bound (:data:`certify.spec.measure.METRICS`): integer ones first,
 #: then exact rationals; each threshold key is the metric's ``<name>_max``.
 THRESHOLD_METRICS: tuple[Metric, ...] = (*(m for m in METRICS if m.integer), *(m for m in METRICS if not m.integer))
@@ -60,6 +61,8 @@ INT_THRESHOLDS = {m.key: m.short for m in THRESHOLD_METRICS if m.integer}
 THRESHOLD_KEYS = (*(m.key for m in THRESHOLD_METRICS), "error")
 #: Longest SMT timeout a configuration may ask for (seconds).
 MAX_TIMEOUT = 86_400
+#: Largest z3 resource budget a configuration may ask for (the bound of ``certify check --rlimit``).
+MAX_RLIMIT = 10**12
 #: Most weight files one glob may select.
 MAX_FILES = 10_000
 
@@ -105,6 +108,7 @@ class GateConfig:
     jobs: int = 1
     require_simulation: bool = True
     recheck: bool = False
+    rlimit: int | None = None  # z3's deterministic resource budget per SMT query (None: no budget)
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -174,6 +178,8 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
     timeout = _number(doc, "timeout", 60.0, problems, lambda v: math.isfinite(v) and 0 < v <= MAX_TIMEOUT,
                       f"a positive number of seconds, at most {MAX_TIMEOUT}")
     jobs = _number(doc, "jobs", 1, problems, lambda v: isinstance(v, int) and 1 <= v <= 256, "an integer in 1..256")
+    rlimit = _number(doc, "rlimit", None, problems, lambda v: isinstance(v, int) and 1 <= v <= MAX_RLIMIT,
+                     f"a positive integer, at most {MAX_RLIMIT}") if "rlimit" in doc else None
     flags = {k: doc.get(k, d) for k, d in (("require_simulation", True), ("recheck", False), ("fresh_check", True))}
     for k, v in flags.items():
         if not isinstance(v, bool):
@@ -235,7 +241,7 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
     if problems:
         raise InputError(f"{source}: " + "; ".join(problems))
     return GateConfig(source, tuple(targets[k] for k in sorted(targets)), float(timeout), int(jobs),
-                      flags["require_simulation"], flags["recheck"])
+                      flags["require_simulation"], flags["recheck"], rlimit)
 
 
 def _add(targets: dict[str, Target], root: Path, weights: Path, baseline: str, common: Thresholds,

@@ -41,6 +41,8 @@ from certify.prove.certificate import Certificate
 from certify.prove.checker import Options, check
 from certify.prove.obligations import ObligationKind
 from certify.rational import parse_number, to_string
+from certify.recheck import RecheckError
+from certify.recheck import recheck as run_recheck
 from certify.report.assemble import ReportOptions, measured_errors
 from certify.report.certified import check_errors
 from certify.spec import io
@@ -115,7 +117,7 @@ def run_gate(cfg: GateConfig, jobs: int | None = None) -> GateResult:
     """Check every target of ``cfg`` (``jobs`` in parallel; default: the configuration's ``jobs``)."""
     t0 = time.perf_counter()
     jobs = cfg.jobs if jobs is None else jobs
-    args = [(t, cfg.timeout, cfg.require_simulation, cfg.recheck) for t in cfg.targets]
+    args = [(t, cfg.timeout, cfg.require_simulation, cfg.recheck, cfg.rlimit) for t in cfg.targets]
     if jobs > 1 and len(args) > 1:
         with ProcessPoolExecutor(min(jobs, len(args))) as pool:
             outcomes = list(pool.map(_gate_star, args))
@@ -128,13 +130,14 @@ def _gate_star(a: tuple) -> Outcome:
     return gate_one(*a)
 
 
-def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool) -> Outcome:
-    """All checks of one construction."""
+def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool,
+             rlimit: int | None = None) -> Outcome:
+    """All checks of one construction (``timeout`` and ``rlimit``: per SMT query of the fresh check)."""
     start = time.perf_counter()
     f = io.read(t.weights)
     sha = content_sha256(f)
     base = _baseline(t)
-    results, sim_checked, source = _results(t, f, base, timeout)
+    results, sim_checked, source = _results(t, f, base, timeout, rlimit)
     checks: list[Check] = []
     if results is not None and not sim_checked:
         v = Verdict.UNKNOWN if require_simulation else Verdict.PROVED
@@ -169,8 +172,8 @@ class Row:
     seconds: float = 0.0
 
 
-def _results(t: Target, f: io.RnnFile, base: Certificate | None, timeout: float) -> tuple[list[Row] | None, bool,
-                                                                                          str]:
+def _results(t: Target, f: io.RnnFile, base: Certificate | None, timeout: float,
+             rlimit: int | None) -> tuple[list[Row] | None, bool, str]:
     """The obligations' verdicts: from a fresh check, or (``fresh_check = false``) from the baseline certificate
     when it is the certificate of these weights; None when there is none to read (the certificate check fails)."""
     if not t.fresh_check:
@@ -178,7 +181,7 @@ def _results(t: Target, f: io.RnnFile, base: Certificate | None, timeout: float)
             return None, False, ""
         rows = [Row(r.id, r.kind, r.verdict, r.reason) for r in base.results]
         return rows, base.simulation_checked, " (read from the baseline certificate)"
-    cert = check(f, Options(timeout=timeout, weights_name=t.weights.name))
+    cert = check(f, Options(timeout=timeout, rlimit=rlimit, weights_name=t.weights.name))
     secs = cert.timings_json()["seconds"]
     return [Row(r.id, r.kind, r.verdict, r.reason, secs.get(r.id, 0.0)) for r in cert.results], \
         cert.simulation_checked, ""
@@ -217,9 +220,6 @@ def _certificate(t: Target, base: Certificate | None, sha: str, recheck: bool) -
         return Check(t.name, "certificate", verdict, f"the baseline certificate {shown(t.baseline)} is {verdict.value}",
                      ("baseline verdict",), time.perf_counter() - t0)
     if recheck:
-        from certify.recheck import RecheckError
-        from certify.recheck import recheck as run_recheck
-
         try:
             rep = run_recheck(t.baseline, weights=t.weights)
         except RecheckError as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,8 +60,7 @@ def gate_cmd(names: tuple[str, ...], config_path: str | None, jobs: int | None, 
         if unknown:
             raise InputError(f"no construction named {unknown[0]!r} in {path} (configured: "
                              f"{', '.join(t.name for t in cfg.targets)})")
-        cfg = cfgmod.GateConfig(cfg.source, tuple(t for t in cfg.targets if t.name in names), cfg.timeout, cfg.jobs,
-                                cfg.require_simulation, cfg.recheck)
+        cfg = replace(cfg, targets=tuple(t for t in cfg.targets if t.name in names))
     with err_console.status(f"gate: checking {len(cfg.targets)} constructions", spinner="line"):
         result = run_gate(cfg, resolve_jobs(jobs, cfg.jobs))
     if junit_path:

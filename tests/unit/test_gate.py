@@ -133,11 +133,11 @@ def test_a_missing_baseline_fails(repo: Path) -> None:
 
 def test_unknown_obligations_give_exit_20(tmp_path: Path) -> None:
     shutil.copy(ROOT / "tests" / "golden" / "unknown" / "sawtooth32.rnn.json", tmp_path / "sawtooth32.rnn.json")
-    (tmp_path / "certify.toml").write_text('weights = ["*.rnn.json"]\ntimeout = 0.001\n')
+    (tmp_path / "certify.toml").write_text('weights = ["*.rnn.json"]\nrlimit = 1\n')
     r = _gate(tmp_path)
     assert r.verdict is Verdict.REFUTED  # no baseline certificate
     (tmp_path / "sawtooth32.certificate.json").write_text("{}")
-    (tmp_path / "certify.toml").write_text('weights = ["*.rnn.json"]\ntimeout = 0.001\n'
+    (tmp_path / "certify.toml").write_text('weights = ["*.rnn.json"]\nrlimit = 1\n'
                                            'baseline = "{dir}/{name}.certificate.json"\n')
     with pytest.raises(InputError, match="not a certificate"):
         _gate(tmp_path)
@@ -151,11 +151,32 @@ def test_unknown_obligations_give_exit_20(tmp_path: Path) -> None:
     assert r.verdict is Verdict.UNKNOWN and r.exit_code == 20
 
 
+def test_rlimit_reaches_the_check_and_a_bad_one_exits_2(run_cli, tmp_path: Path) -> None:
+    """``rlimit`` is z3's deterministic budget: set, the same obligations are UNKNOWN on every machine; it survives
+    ``certify gate NAME`` (which keeps only the named constructions)."""
+    shutil.copy(ROOT / "tests" / "golden" / "unknown" / "sawtooth32.rnn.json", tmp_path / "sawtooth32.rnn.json")
+    toml = tmp_path / "certify.toml"
+    toml.write_text('weights = ["*.rnn.json"]\nrlimit = 1\n')
+    assert config.load(toml).rlimit == 1
+    code, out, _ = run_cli("gate", "--config", str(toml), "sawtooth32")
+    assert code == 10 and "invariant UNKNOWN" in out  # REFUTED: no baseline certificate; the budget gave UNKNOWN
+    toml.write_text('weights = ["*.rnn.json"]\n')
+    assert config.load(toml).rlimit is None
+    toml.write_text('weights = ["*.rnn.json"]\nrlimit = 0\n')
+    code, _, err = run_cli("gate", "--config", str(toml))
+    assert code == 2 and "rlimit=0 must be a positive integer" in err
+
+
 @pytest.mark.parametrize("text, message", [
     ('weights = ["nope/*.rnn.json"]', 'weights: "nope/*.rnn.json" matches no file'),
     ('weights = 3', "weights=3 must be a list of paths or globs"),
     ('weights = ["a.rnn.json"]\ncolour = 1', "unknown key colour"),
     ('weights = ["a.rnn.json"]\njobs = 0', "jobs=0 must be an integer in 1..256"),
+    ('weights = ["a.rnn.json"]\nrlimit = 0', "rlimit=0 must be a positive integer"),
+    ('weights = ["a.rnn.json"]\nrlimit = -1', "rlimit=-1 must be a positive integer"),
+    ('weights = ["a.rnn.json"]\nrlimit = "x"', 'rlimit="x" must be a positive integer'),
+    ('weights = ["a.rnn.json"]\nrlimit = true', "rlimit=True must be a positive integer"),
+    ('weights = ["a.rnn.json"]\nrlimit = 1.5', "rlimit=1.5 must be a positive integer"),
     ('weights = ["a.rnn.json"]\n[thresholds]\nhidden_dim_max = -1', "thresholds.hidden_dim_max=-1 is not a "
                                                                     "nonnegative integer"),
     ('weights = ["a.rnn.json"]\n[thresholds]\nweight_abs_max = 0.1', "thresholds.weight_abs_max=0.1 must be an "
