@@ -91,7 +91,7 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
         console.print(rep.headline)
         console.print("(give -o NAME.html, -o NAME.md or --json for the full report)")
     c_ = rep.counts
-    console.print(result_line(rep.verdict, rep.name, f"{sum(p for _, p, _, _ in c_)} proved, "
+    console.print(result_line(rep.status, rep.name, f"{sum(p for _, p, _, _ in c_)} proved, "
                               f"{sum(x for _, _, x, _ in c_)} refuted, {sum(u for _, _, _, u in c_)} unknown"))
     return rep.exit_code
 

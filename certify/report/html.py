@@ -35,7 +35,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:30px 0 8px;border-bott
 .sub{color:#555;margin:0 0 14px;font-size:13px;word-break:break-all}
 .verdict{padding:14px 18px;border-radius:6px;border-left:8px solid;font-size:17px}
 .PROVED{background:#e9f6ec;border-color:#2a8f3c}.REFUTED{background:#fbe9e7;border-color:#c0392b}
-.UNKNOWN{background:#fff6dd;border-color:#d59a00}
+.UNKNOWN{background:#fff6dd;border-color:#d59a00}.NOTHING{background:#edf1f6;border-color:#5d7595}
 .badge{font-weight:bold;letter-spacing:.04em}
 td.v{font-weight:bold}td.v-PROVED{color:#2a8f3c}td.v-REFUTED{color:#c0392b}td.v-UNKNOWN{color:#a87700}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
@@ -221,6 +221,7 @@ def _provenance(r: Report) -> str:
 def render(r: Report, plots: dict[str, str], generator: str = "") -> str:
     """The whole page. ``plots`` maps plot names to inline SVG (see :func:`certify.report.plots.all_plots`)."""
     badge = sentences.badge(r.verdict, r.simulation_checked, len(r.obligations))
+    box = sentences.box_class(r.verdict, r.simulation_checked, len(r.obligations))
     gen = generator or f"certify {__version__}"
     head = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
@@ -229,7 +230,7 @@ def render(r: Report, plots: dict[str, str], generator: str = "") -> str:
             f"<title>{_e(r.name)}: {_e(badge)} — certify proof report</title>\n<style>{_CSS}</style></head>\n<body>\n")
     top = (f"<header><h1>{_e(r.name)}</h1><p class=sub>certify proof report · <code>{_e(r.weights_file)}</code> · "
            f"sha256 <code>{_e(r.weights_sha256[:16])}…</code></p>\n"
-           f'<p id="verdict" class="verdict {r.verdict.value}"><span class="badge">{_e(badge)}.</span> '
+           f'<p id="verdict" class="verdict {box}"><span class="badge">{_e(badge)}.</span> '
            f"{_e(r.headline)}</p></header>\n")
     plots_html = "".join(_figure(n, plots) for n in ("sparsity", "trajectory"))
     body = [top, _failures(r), _construction(r), _obligations(r), _claims(r),
