@@ -25,6 +25,7 @@ from certify.report import sentences
 from certify.report.model import Report, Section
 from certify.report.plots import CAPTIONS
 from certify.report.sentences import approx
+from certify.spec.file import MEANING
 from certify.verdict import Verdict
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -113,7 +114,7 @@ def _construction(r: Report) -> str:
             ["largest bit size", f"{c.weight_bits_max} bits (numerator or denominator of "
                                  f"<code>{_e(c.weight_bits_at)}</code>)"],
             ["nonzero weights", f"{c.nonzeros} ({c.nonzeros_hh} in W_hh), {c.distinct_weights} distinct values"],
-            ["input", f"{_e(c.input_kind)}: x_t = x for every t ≥ 1, x ∈ [{_e(c.input_domain[0])}, "
+            ["input", f"{_e(c.input_kind)}: {_e(MEANING.get(c.input_kind, ''))}, x ∈ [{_e(c.input_domain[0])}, "
                       f"{_e(c.input_domain[1])}]"]]
     s = c.simulation
     if s is None:
