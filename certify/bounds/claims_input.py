@@ -72,7 +72,7 @@ def _hint(v: float) -> str:
 
 def read_claims(text_or_path: str, where: str = "--claims") -> dict[str, Any]:
     """A claims object from a JSON file (read bounded) or inline JSON text (``{"hidden_dim_max": 40}``), checked."""
-    doc = loads(text_or_path, where) if text_or_path.lstrip().startswith("{") else \
+    doc = loads(text_or_path, where) if text_or_path.lstrip()[:1] in ("{", "[") else \
         read_json(text_or_path, f"{where} file")
     return checked(doc, where)
 
