@@ -139,7 +139,10 @@ def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool,
     base = _baseline(t)
     results, sim_checked, source = _results(t, f, base, timeout, rlimit)
     checks: list[Check] = []
-    if results is not None and not sim_checked:
+    if results is not None and not results and not sim_checked:  # never a pass: the file claims nothing
+        checks.append(Check(t.name, "simulation", Verdict.UNKNOWN, "NOTHING CLAIMED: the file has no simulation "
+                            "block and no static claims, so nothing is proved", ("nothing claimed",)))
+    elif results is not None and not sim_checked:
         v = Verdict.UNKNOWN if require_simulation else Verdict.PROVED
         checks.append(Check(t.name, "simulation", v, "the file has no simulation block: its steps are not proved"
                             + ("" if require_simulation else " (not required)"), ("simulation",) if

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from certify.cli.app import cli, console, err_console
 from certify.cli.options import jobs_option, json_option, resolve_jobs, rlimit_option, timeout_option
-from certify.verdict import Verdict, result_line
+from certify.verdict import Verdict, exit_code, result_line
 
 if TYPE_CHECKING:
     from certify.prove.certificate import Certificate
@@ -65,11 +65,14 @@ def check_cmd(weights: str, timeout: float, rlimit: int | None, jobs: int | None
     if as_json:
         console.print_json(json.dumps(cert.to_json()))
     else:
-        _summary(cert, show_all, cert_path)
+        if cert.nothing_claimed:
+            _nothing_claimed(f)
+        else:
+            _summary(cert, show_all, cert_path)
         if cert_path:
             console.print(f"certificate: {cert_path}")
-    console.print(_result_line(cert))
-    return cert.verdict.exit_code
+    console.print(_result_line(cert, f.claims))
+    return exit_code(cert.status)
 
 
 def _relative(weights: str, cert_path: str | None) -> str:
@@ -119,8 +122,29 @@ def _summary(cert: Certificate, show_all: bool, cert_path: str | None) -> None:
                     console.print(f"  replay{where}: {r.evidence['command']}")
 
 
-def _result_line(cert: Certificate) -> str:
+def _nothing_claimed(f) -> None:
+    """What the file could claim: each static key with its measured value, and the rate claims."""
+    from certify.bounds.suggest import static_block, suggestions
+
+    console.print(f"{f.name or 'this file'} claims nothing that certify check decides: it has no simulation block "
+                  "and no static claims, so nothing was checked. Claims it could make (a measured value is the "
+                  "tightest claim that holds):")
+    t = Table(show_header=True, title_justify="left")
+    for col in ("claim", "measured", "what it says", "decided by"):
+        t.add_column(col)
+    for s in suggestions(f.network):
+        t.add_row(f"claims.{s.key}", s.value or "—", s.meaning, "certify check" if s.static else "certify rates")
+    console.print(t)
+    console.print(f'e.g. "claims": {static_block(f.network)}  (or certify compile --claims FILE)', soft_wrap=True,
+                  markup=False)
+
+
+def _result_line(cert: Certificate, claims: dict) -> str:
     c = cert.counts()
-    what = "static claims only (simulation not checked)" if not cert.simulation_checked else \
-        f"{c['PROVED']} proved, {c['REFUTED']} refuted, {c['UNKNOWN']} unknown"
-    return result_line(cert.verdict, cert.name, what)
+    if cert.nothing_claimed:
+        rest = [k for k in ("target", "rate", "rate_until") if k in claims]
+        return result_line(cert.status, cert.name, "no simulation block and no static claims; nothing was checked"
+                           + (f" ({', '.join('claims.' + k for k in rest)}: certify rates)" if rest else ""))
+    counts = f"{c['PROVED']} proved, {c['REFUTED']} refuted, {c['UNKNOWN']} unknown"
+    what = counts if cert.simulation_checked else f"static claims only; no simulation: {counts}"
+    return result_line(cert.status, cert.name, what)

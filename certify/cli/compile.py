@@ -15,26 +15,38 @@ from certify.spec.digest import content_sha256
 @click.argument("program")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
               help="Weight file to write (certify.rnn/1 JSON, e.g. F.rnn.json).")
-def compile_cmd(program: str, output: str) -> int:
-    """Compile a TMNU PROGRAM into an RNN weight file with its simulation map.
+@click.option("--claims", "claims_path", default=None, metavar="FILE",
+              help="A JSON object of claims (a file, or inline '{\"hidden_dim_max\": 40}') merged into the weight "
+                   "file; its keys replace the program's. Unknown keys are refused.")
+def compile_cmd(program: str, output: str, claims_path: str | None) -> int:
+    """Compile a TMNU PROGRAM into an RNN weight file with its simulation map and claims.
 
-    PROGRAM is example:NAME (counter, stack_copy, squaring), a Python file defining `program`,
-    or a JSON program (*.json).
+    PROGRAM is example:NAME (counter, stack_copy, squaring), a Python file defining `program`
+    (and optionally CLAIMS = {...}), or a JSON program (*.json).
+
+    \b
+    Claims written, later sources replacing a key of earlier ones:
+      1. hidden_dim_max, the compiler's formula for the program;
+      2. the program's claims (an example's, a Python file's CLAIMS);
+      3. --claims FILE.
+    Claims in the program file are kept on every recompile; --claims must be given again.
     """
+    from certify.bounds.claims_input import merge, read_claims
     from certify.compiler.tmnu_to_rnn import compile_program
-    from certify.constructions.examples import EXAMPLE_CLAIMS
-    from certify.constructions.load import load_program
+    from certify.constructions.load import load_program_and_claims
     from certify.errors import InputError
+    from certify.plugins import load_plugins
     from certify.spec import io
 
     if not output.lower().endswith(".json"):
         raise InputError(f"-o {output}: compile writes certify.rnn/1 JSON; name the output *.rnn.json "
                          "(.npz and .safetensors are read, not written)")
-    prog = load_program(program)
+    load_plugins()  # their claim keys are known keys
+    prog, declared = load_program_and_claims(program)
+    given = read_claims(claims_path) if claims_path is not None else {}
     _check_size(prog, program)
     compiled = compile_program(prog)
-    claims = EXAMPLE_CLAIMS[prog.name]() if program.startswith("example:") and prog.name in EXAMPLE_CLAIMS else {}
-    f = from_compiled(compiled, claims)
+    f = from_compiled(compiled, merge(declared, given))
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     io.write(f, output)
     net, sim = compiled.network, compiled.simulation
@@ -42,6 +54,7 @@ def compile_cmd(program: str, output: str) -> int:
                   f"{len(prog.registers)} registers, {len(prog.ops)} ops, {len(prog.transitions)} transitions")
     console.print(f"  RNN: hidden_dim {net.hidden_dim}, {net.W_hh.nnz} nonzeros in W_hh, "
                   f"c = {sim.c} RNN steps per TMNU step, start step t0 = {sim.t0}")
+    console.print(f"  claims: {', '.join(f'{k} (--claims)' if k in given else k for k in f.claims) or 'none'}")
     console.print(f"  wrote {output} (content sha256 {content_sha256(f)[:16]}…)")
     return 0
 

@@ -91,8 +91,10 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
         console.print(rep.headline)
         console.print("(give -o NAME.html, -o NAME.md or --json for the full report)")
     c_ = rep.counts
-    console.print(result_line(rep.verdict, rep.name, f"{sum(p for _, p, _, _ in c_)} proved, "
-                              f"{sum(x for _, _, x, _ in c_)} refuted, {sum(u for _, _, _, u in c_)} unknown"))
+    detail = "no simulation block and no static claims; nothing was checked" if rep.nothing_claimed else \
+        (f"{sum(p for _, p, _, _ in c_)} proved, {sum(x for _, _, x, _ in c_)} refuted, "
+         f"{sum(u for _, _, _, u in c_)} unknown")
+    console.print(result_line(rep.status, rep.name, detail))
     return rep.exit_code
 
 

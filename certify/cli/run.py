@@ -19,18 +19,27 @@ BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
 
 @cli.command("run")
 @click.argument("weights", type=click.Path(dir_okay=False))
-@click.option("--x", "x_text", default=None, help="One input x (exact: 1/3, 0.25, -1e-3). Default 0.")
+@click.option("--x", "x_text", default=None,
+              help="The input x, every component, exact and comma-separated: --x 1/3, --x 0.5,-1/3 for two inputs "
+                   "(never broadcast). Default 0 for a one-input network; required otherwise.")
+@click.option("--x-seq", "x_seq", default=None,
+              help="x_1 … x_T of a run, as a JSON list of input vectors (inline, e.g. '[[1, 0], [0, 0]]', or a file): "
+                   "for input.kind = sequence files, and for other kinds when it is consistent with them. T is its "
+                   "length.")
 @click.option("--x-grid", type=IntRange(), default=None,
               help="Run a batch of N inputs: N evenly spaced points of the input domain (one lane each).")
 @click.option("--x-intervals", is_flag=True,
               help="With --x-grid: N subintervals covering the domain instead of points; enclosures are "
                    "affine in x (c + g·(x - x_mid) ± r) on the float64 backends.")
-@click.option("--steps", type=IntRange(1, 10**8), default=1000, show_default=True, help="RNN steps T.")
+@click.option("--steps", type=IntRange(1, 10**8), default=None, help="RNN steps T.  [default: 1000; with --x-seq its "
+                                                                       "length]")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None,
               help="exact: rationals (python-flint), the reference; numpy / cupy / array_api_strict: rigorous "
                    "float64 ball enclosures (CuPy needs a GPU and `pip install certify[gpu]`); arb: "
                    "python-flint balls at --prec bits. Default: exact for one --x, numpy with --x-grid.")
 @click.option("--exact", "exact_flag", is_flag=True, help="Same as --backend exact.")
+@click.option("--json", "json_out", default=None, metavar="OUT",
+              help="Exact runs: write every y_t, t = 1 … T, exactly to OUT ('-': stdout) as certify.run/1 JSON.")
 @click.option("--prec", type=IntRange(), default=128, show_default=True, help="Bits of precision for --backend arb.")
 @click.option("--no-split", is_flag=True,
               help="Do not run the x-independent units exactly (lane splitting); every unit in the float lanes.")
@@ -46,23 +55,28 @@ BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
               help="Start from this TMNU configuration (a JSON file or inline JSON: state, stacks, registers, "
                    "optionally x — e.g. a witness of certify check) encoded into h instead of h0, and compare "
                    "every readout and each TMNU step boundary with the interpreter (exit 10 when they differ).")
-def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: bool, steps: int, backend: str | None,
-            exact_flag: bool, prec: int, no_split: bool, out_path: str | None, samples: int, tmnu: bool,
-            start_path: str | None) -> int:
-    """Run a weight file for STEPS steps with constant input x and print sampled outputs y_t.
+def run_cmd(weights: str, x_text: str | None, x_seq: str | None, x_grid: int | None, x_intervals: bool,
+            steps: int | None, backend: str | None, exact_flag: bool, json_out: str | None, prec: int, no_split: bool,
+            out_path: str | None, samples: int, tmnu: bool, start_path: str | None) -> int:
+    """Run a weight file for STEPS steps under its input convention and print sampled outputs y_t.
 
     \b
-    One exact input (the reference semantics):
+    One exact input (the reference semantics; any piecewise-linear network, stacked, with P and Q):
       certify run F.rnn.json --x 1/3 --steps 1000 --exact [--tmnu]
-    Rigorous enclosures for 4096 inputs at once (every exact y_t(x) is inside its enclosure):
+      certify run F.rnn.json --x 0.5,-1/3 --steps 20 --json y.json     (every y_t exactly)
+      certify run F.rnn.json --x-seq '[[1, 0], [0, 1], [0, 0]]'         (input.kind = sequence)
+    Rigorous enclosures for 4096 inputs at once (every exact y_t(x) is inside its enclosure; one ReLU
+    layer, constant input):
       certify run F.rnn.json --x-grid 4096 --steps 100000 --backend numpy [--out enclosures.npz]
       certify run F.rnn.json --x-grid 256 --x-intervals --steps 1000        (affine in x on each piece)
       certify run F.rnn.json --x-grid 16 --steps 5000 --backend arb --prec 512
     Replay a witness of `certify check` (c RNN steps from an encoded configuration vs the TMNU):
       certify run F.rnn.json --start witness.json --steps 4 --tmnu
 
-    If the file claims a target f (claims.target) exact runs show |y_t - f(x)|, next to the claimed
-    bound E(T) when the file has a rate table (claims.rate).
+    The input convention is the file's (certify info shows it): constant (x_t = x for t >= 1), impulse
+    (x_1 = x, x_t = 0 after) or sequence (--x-seq). If the file claims a target f (claims.target) exact
+    runs of a one-input network show |y_t - f(x)|, next to the claimed bound E(T) when the file has a
+    rate table (claims.rate).
     """
     from certify.spec import io
 
@@ -76,16 +90,118 @@ def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: b
         raise InputError("--x-intervals needs --x-grid N")
     if x_grid is not None and x_text is not None:
         raise InputError("give either --x or --x-grid, not both")
+    if x_seq is not None and (x_text is not None or x_grid is not None or start_path is not None or tmnu):
+        raise InputError("--x-seq gives the whole input: drop --x, --x-grid, --start and --tmnu")
+    exact_one = backend == "exact" and x_grid is None
+    if json_out is not None and (not exact_one or tmnu or start_path is not None):
+        raise InputError("--json writes the exact outputs of one run: use it with --x or --x-seq and the exact "
+                         "backend, without --x-grid, --tmnu or --start")
     f = io.read(weights)
     if start_path is not None:
         if backend != "exact" or x_grid is not None:
             raise InputError("--start works with exact runs of one input (--x or the witness's x)")
-        return _replay(f, start_path, x_text, steps)
-    if backend == "exact" and x_grid is None:
-        return _run_exact(f, x_text or "0", steps, samples, tmnu)
+        return _replay(f, start_path, x_text, steps or 1000)
+    if x_seq is not None:
+        if backend != "exact":
+            raise InputError(f"--x-seq runs exactly; --backend={backend} runs constant inputs over a grid")
+        return _run_general(f, None, x_seq, steps, samples, json_out)
+    if exact_one and not tmnu:
+        return _run_general(f, x_text, None, steps, samples, json_out)
+    if exact_one:
+        return _run_exact(f, x_text or "0", steps or 1000, samples, tmnu)
     if tmnu:
         raise InputError("--tmnu works with one exact --x only")
-    return _run_batch(f, x_text, x_grid, x_intervals, steps, backend, prec, no_split, out_path, samples)
+    _require_interval_engine(f, backend, x_grid)
+    return _run_batch(f, x_text, x_grid, x_intervals, steps or 1000, backend, prec, no_split, out_path, samples)
+
+
+def _require_interval_engine(f, backend: str, x_grid: int | None) -> None:
+    """The batch engines run one ReLU layer without P and Q, one input, constant input: refuse anything else."""
+    what = f"--backend {backend}" + (" with --x-grid" if x_grid is not None else "")
+    f.network.require_single_relu(what)
+    if f.network.input_dim != 1:
+        raise InputError(f"{what} runs one-input networks; this one has input_dim={f.network.input_dim}: "
+                         "use --exact --x with every component")
+    if f.input.kind != "constant":
+        raise InputError(f"{what} runs constant input (x_t = x); this file's input.kind is {f.input.kind!r}: "
+                         "use --exact")
+
+
+def _run_general(f, x_text: str | None, x_seq: str | None, steps: int | None, samples: int,
+                 json_out: str | None) -> int:
+    """One exact run of any piecewise-linear network under the file's input convention."""
+    from certify.execute.exact import sample_times
+    from certify.execute.exact_outputs import exact_outputs, inputs, require_exact, run_document
+    from certify.jsonio import dumps
+    from certify.spec.digest import content_sha256
+    from certify.spec.run_input import check_x, parse_x, parse_x_seq, sequence_x
+
+    net, spec = f.network, f.input
+    require_exact(net)
+    xs: tuple | None = None
+    if x_seq is not None:
+        xs = parse_x_seq(x_seq, net.input_dim)
+        x = sequence_x(xs, spec)
+        if steps is not None and steps != len(xs):
+            raise InputError(f"--steps={steps} contradicts --x-seq, which gives {len(xs)} inputs")
+        steps = len(xs)
+        if spec.kind != "sequence":
+            xs = None  # consistent with the file's convention: record its x
+    else:
+        if spec.kind == "sequence":
+            raise InputError("input.kind='sequence': give x_1 … x_T with --x-seq (a JSON list of input vectors)")
+        if x_text is None and net.input_dim != 1:
+            raise InputError(f"--x is required for a network with input_dim={net.input_dim}: give every component, "
+                             "comma-separated")
+        x = parse_x(x_text if x_text is not None else "0", net.input_dim)
+        check_x(x, spec)
+        steps = steps or 1000
+    times = set(sample_times(steps, samples))
+    drive = iter(xs) if xs is not None else inputs(spec.kind, x, steps)
+    with progress(steps, "running exactly") as bar:
+        task = bar.add_task("run", total=steps)
+        tick = lambda t: bar.update(task, completed=t) if t % 256 == 0 else None  # noqa: E731
+        rows = exact_outputs(net, drive, keep=None if json_out is not None else times.__contains__, progress=tick)
+    if json_out is not None:
+        text = dumps(run_document(f.name, spec.kind, None if xs is not None else x, xs, rows, content_sha256(f)))
+        if json_out == "-":
+            click.echo(text, nl=False)
+            return 0
+        Path(json_out).write_text(text)
+    shown_x = ", ".join(show(v) for v in x) if xs is None else f"x_1 … x_{steps} given"
+    _print_outputs(f, f"{spec.kind} input, x = {shown_x}", [(t, y) for t, y in rows if t in times], steps,
+                   x[0] if net.input_dim == 1 and xs is None else None)
+    if json_out is not None:
+        console.print(f"wrote {json_out} (certify.run/1: y_t exactly for t = 1 … {steps})")
+    return 0
+
+
+def _print_outputs(f, what: str, rows, steps: int, x: fmpq | None) -> None:
+    """The sampled exact outputs, with |y_t - f(x)| and the claimed E(t) when the file claims them (one input)."""
+    from certify.bounds.rates import claimed_rate, claimed_until
+    from certify.expr import approx_at, parse_function, value_at
+
+    target = parse_function(str(f.claims["target"])) if "target" in f.claims and x is not None else None
+    rate = claimed_rate(f.claims) if x is not None else []
+    until = claimed_until(f.claims) if x is not None else None
+    table = Table(title=f"{f.name}: {what}, exact rational rollout of {steps} steps", title_justify="left")
+    table.add_column("t", justify="right")
+    table.add_column("y_t (exact)")
+    table.add_column("y_t (decimal)")
+    if target is not None:
+        table.add_column(f"|y_t − f(x)|  f = {f.claims['target']}")
+    if rate:
+        table.add_column("claimed E(t)")
+    fx = value_at(target, x) if target is not None and x is not None else None
+    for t, y in rows:
+        row = [str(t), ", ".join(show(v) for v in y), ", ".join(decimal(v, 12) for v in y)]
+        if target is not None and x is not None:
+            row.append(sci(abs(y[0] - fx)) if fx is not None else f"≈ {abs(sympy_float(approx_at(target, x)) - y[0])}")
+        if rate:
+            e = _claimed(rate, t) if until is None or t < until else None
+            row.append(sci(e) if e is not None else "—")
+        table.add_row(*row)
+    console.print(table)
 
 
 def _run_batch(f, x_text, x_grid, x_intervals, steps, backend, prec, no_split, out_path, samples) -> int:
@@ -167,45 +283,35 @@ def _print_enclosures(name: str, enc, steps: int, backend: str) -> None:
 
 
 def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
-    from certify.execute.exact import rollout, sample_times
+    """An exact run of a file with a simulation block, compared with the TMNU interpreter (``--tmnu``)."""
+    from certify.bounds.rates import claimed_rate, claimed_until
     from certify.expr import approx_at, parse_function, value_at
+    from certify.prove.replay import theorem_run
 
-    net = f.network
+    net, sim = f.network, f.simulation
+    if sim is None:
+        raise InputError("--tmnu needs a file with a simulation block")
     x = parse_number(x_text, where="--x")
     lo, hi = f.input.domain
     if not lo <= x <= hi:
         raise InputError(f"--x={x} is outside the file's input domain [{lo}, {hi}]")
-    sim = f.simulation
-    if tmnu and sim is None:
-        raise InputError("--tmnu needs a file with a simulation block")
     target = parse_function(str(f.claims["target"])) if "target" in f.claims else None
-    from certify.bounds.rates import claimed_rate, claimed_until
-
     rate = claimed_rate(f.claims)
     until = claimed_until(f.claims)
-    first_problem = None
     with progress(steps, "running exactly") as bar:
         task = bar.add_task("run", total=steps)
         tick = lambda t: bar.update(task, completed=t) if t % 256 == 0 else None  # noqa: E731
-        if tmnu:
-            from certify.prove.replay import theorem_run
-
-            assert sim is not None
-            run = theorem_run(net, sim.map, sim.program, x, steps, samples, tick)
-            results: Sequence[tuple[int, list[fmpq] | None, list[fmpq]]] = [(r.t, None, [r.y]) for r in run.rows]
-            boundaries = {r.t: (str(r.n) if r.n >= 0 else "—", r.config.state if r.config is not None else
-                                ("(prologue)" if r.n < 0 else "(inside a step)"), "✓" if r.problem is None else "✗")
-                          for r in run.rows}
-            first_problem = run.first_problem
-        else:
-            results = rollout(net, [x] * net.input_dim, steps, sample_times(steps, samples), progress=tick)
-            boundaries = {}
+        run = theorem_run(net, sim.map, sim.program, x, steps, samples, tick)
+    results: Sequence[tuple[int, list[fmpq] | None, list[fmpq]]] = [(r.t, None, [r.y]) for r in run.rows]
+    boundaries = {r.t: (str(r.n) if r.n >= 0 else "—", r.config.state if r.config is not None else
+                        ("(prologue)" if r.n < 0 else "(inside a step)"), "✓" if r.problem is None else "✗")
+                  for r in run.rows}
+    first_problem = run.first_problem
     table = Table(title=f"{f.name}: x = {show(x)}, exact rational rollout of {steps} steps",
                   title_justify="left")
     table.add_column("t", justify="right")
-    if tmnu:
-        for col in ("TMNU step", "state ✓/✗"):
-            table.add_column(col)
+    for col in ("TMNU step", "state ✓/✗"):
+        table.add_column(col)
     table.add_column("y_t (exact)")
     table.add_column("y_t (decimal)")
     if target is not None:
@@ -214,12 +320,8 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
         table.add_column("claimed E(t)")
     fx = value_at(target, x) if target is not None else None
     for t, _, y in results:
-        row = [str(t)]
-        if tmnu:
-            n, state, verdict = boundaries[t]
-            row += [n, f"{state} {verdict}"]
-        row.append(", ".join(show(v) for v in y))
-        row.append(", ".join(decimal(v, 12) for v in y))
+        n, state, verdict = boundaries[t]
+        row = [str(t), n, f"{state} {verdict}", ", ".join(show(v) for v in y), ", ".join(decimal(v, 12) for v in y)]
         if target is not None:
             if fx is not None:
                 row.append(sci(abs(y[0] - fx)))
@@ -231,8 +333,6 @@ def _run_exact(f, x_text: str, steps: int, samples: int, tmnu: bool) -> int:
             row.append(sci(e) if e is not None else "—")
         table.add_row(*row)
     console.print(table)
-    if not tmnu:
-        return 0
     if first_problem is not None:
         console.print(f"the RNN and the TMNU differ: {first_problem}")
         console.print(result_line(Verdict.REFUTED, f"the run from h0 with x = {show(x)} violates the simulation "

@@ -34,7 +34,7 @@ from certify.errors import CertificateFormatError
 from certify.jsonio import dumps
 from certify.jsonio import read as read_json
 from certify.prove.obligations import ObligationKind
-from certify.verdict import Verdict, combine
+from certify.verdict import Status, Verdict, combine
 
 FORMAT = "certify.certificate/2"
 #: Formats this version refuses with a clear message (their theorem or hash covered less than today's).
@@ -47,6 +47,9 @@ THEOREM = (
 )
 #: The theorem of a certificate whose file has no simulation block.
 STATIC_ONLY = "static claims only"
+#: The theorem of a certificate whose file claims nothing (no simulation block, no static claims): its verdict
+#: is UNKNOWN, never a vacuous PROVED, and its status NOTHING CLAIMED.
+NOTHING = "nothing claimed"
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,28 @@ class Certificate:
     tools: dict[str, str] = field(default_factory=dict)
 
     @property
+    def nothing_claimed(self) -> bool:
+        """No simulation was checked and no claim was made: nothing is proved (not even vacuously).
+
+        >>> Certificate("f.rnn.json", "0" * 64, "f", (), False).verdict
+        <Verdict.UNKNOWN: 'UNKNOWN'>
+        """
+        return not self.results and not self.simulation_checked
+
+    @property
     def verdict(self) -> Verdict:
-        return combine(r.verdict for r in self.results)
+        """The worst verdict of the results; UNKNOWN when the file claims nothing (:attr:`nothing_claimed`)."""
+        return Verdict.UNKNOWN if self.nothing_claimed else combine(r.verdict for r in self.results)
+
+    @property
+    def status(self) -> Status:
+        """What the ``RESULT:`` line says: the verdict, or NOTHING CLAIMED."""
+        return Status.NOTHING_CLAIMED if self.nothing_claimed else Status.of(self.verdict)
+
+    @property
+    def theorem(self) -> str:
+        """The theorem the results prove together (:data:`THEOREM`, :data:`STATIC_ONLY` or :data:`NOTHING`)."""
+        return THEOREM if self.simulation_checked else NOTHING if self.nothing_claimed else STATIC_ONLY
 
     def listed(self) -> tuple[Result, ...]:
         """The results in the order the certificate lists them: by kind (static, invariant, prologue, readout,
@@ -111,7 +134,7 @@ class Certificate:
             "name": self.name,
             "weights": {"file": self.weights_file, "sha256": self.weights_sha256},
             "tools": self.tools,
-            "theorem": THEOREM if self.simulation_checked else STATIC_ONLY,
+            "theorem": self.theorem,
             "simulation_checked": self.simulation_checked,
             "note": self.note,
             "verdict": self.verdict.value,
@@ -189,10 +212,10 @@ def decode(doc: Any, source: str = "certificate") -> Certificate:
     if doc["counts"] != cert.counts():
         said, found = (", ".join(f"{k} {c[k]}" for k in c) for c in (doc["counts"], cert.counts()))
         raise CertificateFormatError(f"{source}: the certificate counts {said}, but its results are {found}")
-    theorem = THEOREM if cert.simulation_checked else STATIC_ONLY
-    if doc["theorem"] != theorem:
+    if doc["theorem"] != cert.theorem:
         raise CertificateFormatError(f"{source}: theorem is not the one a certificate with "
-                                     f"simulation_checked={str(cert.simulation_checked).lower()} proves")
+                                     f"simulation_checked={str(cert.simulation_checked).lower()} and "
+                                     f"{len(cert.results)} results proves")
     return cert
 
 

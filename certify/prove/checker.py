@@ -273,10 +273,11 @@ def check(f: RnnFile, options: Options = Options(), progress: Callable[[Result],
             progress(r)
     weights_file, sha, tools = options.weights_name or f.source, content_sha256(f), tool_versions()
     if f.simulation is None:
+        note = ("the file has no simulation block: only static claims were checked; the simulation was NOT checked"
+                if results else "the file claims nothing (no simulation block, no static claims): nothing was "
+                                "checked and nothing is proved")
         return Certificate(weights_file=weights_file, weights_sha256=sha, name=f.name, results=tuple(results),
-                           simulation_checked=False, tools=tools,
-                           note="the file has no simulation block: only static claims were checked; "
-                                "the simulation was NOT checked")
+                           simulation_checked=False, tools=tools, note=note)
     ctx = _Context(f, options)
     ids = list(ctx.obligations)
     inv_ids = [i for i in ids if ctx.obligations[i].kind is ObligationKind.INVARIANT]

@@ -129,7 +129,8 @@ def _recheck(cp: Path, timeout: float, wpath: Path | None) -> Report:
         return rep
     results = _results(cert)
     by_id = {r["id"]: r for r in results}
-    worst = max((r["verdict"] for r in results), key=_VERDICTS.index, default="PROVED")
+    # no results: the file claims nothing, and nothing is proved (not even vacuously)
+    worst = max((r["verdict"] for r in results), key=_VERDICTS.index, default="UNKNOWN")
     if worst != rep.verdict:
         rep.problems.append(f"the certificate's verdict {rep.verdict} is not the worst of its results ({worst})")
     counts = {v: sum(r["verdict"] == v for r in results) for v in _VERDICTS}

@@ -183,7 +183,8 @@ def _construction(f: RnnFile) -> Construction:
                                          r.name == p.output_register) for r in p.registers))
     return Construction(
         hidden_dim=net.hidden_dim, input_dim=net.input_dim, output_dim=net.output_dim, nonzeros=st.nonzeros,
-        nonzeros_hh=net.W_hh.nnz, distinct_weights=st.distinct, weight_abs_max=to_string(st.max_abs),
+        nonzeros_hh=sum(layer.W_hh.nnz for layer in net.layers), distinct_weights=st.distinct,
+        weight_abs_max=to_string(st.max_abs),
         weight_abs_at=st.max_abs_at, weight_bits_max=st.max_bits, weight_bits_at=st.max_bits_at,
         input_kind=f.input.kind, input_domain=(to_string(f.input.domain[0]), to_string(f.input.domain[1])),
         simulation=sim)
@@ -191,6 +192,8 @@ def _construction(f: RnnFile) -> Construction:
 
 def _sparsity(f: RnnFile) -> Sparsity:
     net = f.network
+    if net.depth != 1 or net.P is not None or net.Q is not None:
+        return Sparsity()  # the plot draws one layer's [W_hh | W_ih | b]
     n, d = net.hidden_dim, net.input_dim
     pos: list[tuple[int, int]] = []
     neg: list[tuple[int, int]] = []

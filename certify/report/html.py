@@ -113,7 +113,7 @@ def _construction(r: Report) -> str:
             ["largest bit size", f"{c.weight_bits_max} bits (numerator or denominator of "
                                  f"<code>{_e(c.weight_bits_at)}</code>)"],
             ["nonzero weights", f"{c.nonzeros} ({c.nonzeros_hh} in W_hh), {c.distinct_weights} distinct values"],
-            ["input", f"{_e(c.input_kind)}: x_t = x for every t ≥ 1, x ∈ [{_e(c.input_domain[0])}, "
+            ["input", f"{_e(c.input_kind)}: {_e(_KIND.get(c.input_kind, ''))}, x ∈ [{_e(c.input_domain[0])}, "
                       f"{_e(c.input_domain[1])}]"]]
     s = c.simulation
     if s is None:
@@ -218,18 +218,27 @@ def _provenance(r: Report) -> str:
                     + "</tbody></table>")
 
 
+#: The neutral box of a file that claims nothing (added to the style only on such a page).
+_NOTHING_CSS = ".NOTHING{background:#edf1f6;border-color:#5d7595}\n"
+#: Each input convention in words.
+_KIND = {"constant": "x_t = x for every t ≥ 1", "impulse": "x_1 = x, x_t = 0 for t ≥ 2",
+         "sequence": "x_1, x_2, … given step by step"}
+
+
 def render(r: Report, plots: dict[str, str], generator: str = "") -> str:
     """The whole page. ``plots`` maps plot names to inline SVG (see :func:`certify.report.plots.all_plots`)."""
     badge = sentences.badge(r.verdict, r.simulation_checked, len(r.obligations))
+    box = sentences.box_class(r.verdict, r.simulation_checked, len(r.obligations))
+    style = _CSS + (_NOTHING_CSS if box == "NOTHING" else "")
     gen = generator or f"certify {__version__}"
     head = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f'<meta name="generator" content="{_e(gen)}">\n'
-            f"<title>{_e(r.name)}: {_e(badge)} — certify proof report</title>\n<style>{_CSS}</style></head>\n<body>\n")
+            f"<title>{_e(r.name)}: {_e(badge)} — certify proof report</title>\n<style>{style}</style></head>\n<body>\n")
     top = (f"<header><h1>{_e(r.name)}</h1><p class=sub>certify proof report · <code>{_e(r.weights_file)}</code> · "
            f"sha256 <code>{_e(r.weights_sha256[:16])}…</code></p>\n"
-           f'<p id="verdict" class="verdict {r.verdict.value}"><span class="badge">{_e(badge)}.</span> '
+           f'<p id="verdict" class="verdict {box}"><span class="badge">{_e(badge)}.</span> '
            f"{_e(r.headline)}</p></header>\n")
     plots_html = "".join(_figure(n, plots) for n in ("sparsity", "trajectory"))
     body = [top, _failures(r), _construction(r), _obligations(r), _claims(r),

@@ -6,7 +6,7 @@
 ...                    certificate_file=None, verdict=Verdict.PROVED, simulation_checked=False,
 ...                    headline="Nothing was proved: no simulation block and no static claims."), images={})
 >>> md.splitlines()[0], md.splitlines()[2]
-('# demo — certify proof report', '**NOTHING TO PROVE.** Nothing was proved: no simulation block and no static claims.')
+('# demo — certify proof report', '**NOTHING CLAIMED.** Nothing was proved: no simulation block and no static claims.')
 """
 
 from __future__ import annotations

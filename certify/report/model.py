@@ -25,7 +25,7 @@ from typing import Any
 from certify import schemas
 from certify.errors import InputError
 from certify.prove.obligations import ObligationKind
-from certify.verdict import Verdict
+from certify.verdict import Status, Verdict, exit_code
 
 FORMAT = "certify.report/1"
 
@@ -231,8 +231,18 @@ class Report:
     commands: tuple[tuple[str, str], ...] = field(default=())  # (what, shell command)
 
     @property
+    def nothing_claimed(self) -> bool:
+        """The file claims nothing (no simulation block, no static claims): nothing is proved."""
+        return not self.simulation_checked and not self.obligations
+
+    @property
+    def status(self) -> Status:
+        """What the report's ``RESULT:`` line says: the verdict, or NOTHING CLAIMED."""
+        return Status.NOTHING_CLAIMED if self.nothing_claimed else Status.of(self.verdict)
+
+    @property
     def exit_code(self) -> int:
-        return self.verdict.exit_code
+        return exit_code(self.status)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT} | _encode(self)

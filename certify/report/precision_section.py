@@ -30,6 +30,9 @@ def precision(f: RnnFile, steps: int, x_grid: int = 9) -> Section:
     if f.network.input_dim != 1:
         return Section("not computed", f"the precision analysis takes one constant input; this network has "
                                        f"input_dim={f.network.input_dim}")
+    if not f.network.is_single_relu or f.input.kind != "constant":
+        return Section("not computed", f"the precision analysis runs one ReLU layer with constant input; this network "
+                                       f"is {f.network.describe()} with {f.input.kind} input")
     rep = precision_report(f.network, steps, None, x_grid, f.input.domain)
     n = f.network.hidden_dim
     if not rep.exact_units:

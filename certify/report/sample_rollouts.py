@@ -99,7 +99,9 @@ class Samples:
 def run_samples(f: RnnFile, samples: int, steps: int, plot_points: int, error_times: set[int]) -> Samples:
     """Roll out ``samples`` inputs of ``f`` for ``steps`` steps; errors at ``error_times`` when f names a target."""
     net = f.network
-    xs = sample_inputs(*f.input.domain, samples) if net.input_dim == 1 and net.output_dim >= 1 else []
+    # the lane-split rollout is that of one ReLU layer driven by a constant input: nothing else is sampled
+    runs = net.is_single_relu and f.input.kind == "constant" and net.input_dim == 1 and net.output_dim >= 1
+    xs = sample_inputs(*f.input.domain, samples) if runs else []
     target = parse_function(str(f.claims["target"])) if "target" in f.claims else None
     times = sample_times(steps, plot_points)
     keep = set(times)

@@ -9,6 +9,8 @@ input x in [-1, 1] and every configuration in the declared domain.'
 >>> headline(Verdict.PROVED, False, {"PROVED": 2, "REFUTED": 0, "UNKNOWN": 0}, 2, ("-1", "1"), [])
 'Only the 2 static claims were checked, and they hold. This file has no simulation block, so nothing is \
 proved about its steps.'
+>>> headline(Verdict.UNKNOWN, False, {"PROVED": 0, "REFUTED": 0, "UNKNOWN": 0}, 0, ("-1", "1"), [])[:60]
+'Nothing is claimed: this file has no simulation block and no'
 >>> headline(Verdict.UNKNOWN, True, {"PROVED": 5, "REFUTED": 0, "UNKNOWN": 1}, 0, ("-1", "1"),
 ...          [("invariant[saw.r.hi]", "timeout")])
 'Not proved: 1 of 6 obligations is UNKNOWN (invariant[saw.r.hi]: timeout); none is refuted.'
@@ -31,10 +33,11 @@ def headline(verdict: Verdict, simulation_checked: bool, counts: dict[str, int],
              domain: tuple[str, str], failures: list[tuple[str, str]]) -> str:
     """One or two sentences saying what the certificate proves, or what failed first."""
     total = sum(counts.values())
+    if not simulation_checked and not total:
+        return ("Nothing is claimed: this file has no simulation block and no static claims, so nothing was checked "
+                "and nothing is proved (certify check lists the claims it could make).")
     if verdict is Verdict.PROVED:
         if not simulation_checked:
-            if not static_claims:
-                return "Nothing was proved: this file has no simulation block and no static claims."
             what = "static claim was checked, and it holds" if static_claims == 1 else \
                 "static claims were checked, and they hold"
             return (f"Only the {static_claims} {what}. This file has no simulation block, so nothing is proved "
@@ -77,14 +80,29 @@ def rate_sentence(checks) -> str:
 def badge(verdict: Verdict, simulation_checked: bool, results: int) -> str:
     """The verdict as the page's badge: never a bare PROVED for a vacuous or static-only certificate.
 
-    >>> badge(Verdict.PROVED, True, 16), badge(Verdict.PROVED, False, 2), badge(Verdict.PROVED, False, 0)
-    ('PROVED', 'PROVED (static claims only)', 'NOTHING TO PROVE')
+    >>> badge(Verdict.PROVED, True, 16), badge(Verdict.PROVED, False, 2), badge(Verdict.UNKNOWN, False, 0)
+    ('PROVED', 'PROVED (static claims only)', 'NOTHING CLAIMED')
     >>> badge(Verdict.REFUTED, False, 2)
     'REFUTED'
     """
+    if not simulation_checked and not results:
+        return NOTHING_CLAIMED
     if verdict is not Verdict.PROVED or simulation_checked:
         return verdict.value
-    return "PROVED (static claims only)" if results else "NOTHING TO PROVE"
+    return "PROVED (static claims only)"
+
+
+#: The badge of a file that claims nothing: shown in a neutral colour, never as a pass.
+NOTHING_CLAIMED = "NOTHING CLAIMED"
+
+
+def box_class(verdict: Verdict, simulation_checked: bool, results: int) -> str:
+    """The CSS class of the verdict box: the verdict's, or ``NOTHING`` (neutral) when nothing is claimed.
+
+    >>> box_class(Verdict.UNKNOWN, False, 0), box_class(Verdict.PROVED, False, 2)
+    ('NOTHING', 'PROVED')
+    """
+    return "NOTHING" if badge(verdict, simulation_checked, results) == NOTHING_CLAIMED else verdict.value
 
 
 def replay_command(kind: ObligationKind, weights: str, witness: dict, witness_file: str, c: int, t0: int,

@@ -199,8 +199,21 @@ class Builder:
     input_register: str | None = None
     output_register: str | None = None
     start: str | None = None
+    #: Claims about the compiled network (:meth:`claims`): ``certify compile`` writes them into the weight file.
+    declared_claims: dict[str, Any] = field(default_factory=dict)
 
     # --- declarations -------------------------------------------------------------------------
+    def claims(self, **claims: Any) -> None:
+        """Declare claims about the network this program compiles to (``hidden_dim_max=40``, ``rate_until=...``);
+        ``certify compile`` checks them and writes them into the weight file, on every recompile.
+
+        >>> b = Builder("demo")
+        >>> b.claims(hidden_dim_max=40, rate=[{"T": 10, "E": "1/4"}])
+        >>> b.declared_claims["hidden_dim_max"]
+        40
+        """
+        self.declared_claims.update(claims)
+
     def register(
         self,
         name: str,

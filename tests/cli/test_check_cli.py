@@ -44,7 +44,28 @@ def test_file_without_simulation_gets_static_checks_only(run_cli, tmp_path: Path
     code, out, _ = run_cli("check", str(tmp_path / "bare.rnn.json"))
     assert code == 0
     assert "simulation was NOT checked" in out
-    assert "static claims only (simulation not checked)" in out
+    assert out.strip().splitlines()[-1] == "RESULT: PROVED halver: static claims only; no simulation: 1 proved, " \
+                                           "0 refuted, 0 unknown"
+
+
+def test_a_file_that_claims_nothing_is_never_proved(run_cli, tmp_path: Path) -> None:
+    """No simulation block and no claims: NOTHING CLAIMED (exit 20), the claims it could make, an UNKNOWN
+    certificate that says so, and a re-check that confirms it."""
+    doc = json.loads((GOLDEN / "proved" / "halver.rnn.json").read_text())
+    del doc["simulation"], doc["claims"]
+    (tmp_path / "bare.rnn.json").write_text(json.dumps(doc))
+    cert = tmp_path / "c.json"
+    code, out, _ = run_cli("check", str(tmp_path / "bare.rnn.json"), "--certificate", str(cert))
+    assert code == 20 and "PROVED" not in out
+    assert out.strip().splitlines()[-1].startswith("RESULT: NOTHING CLAIMED halver: no simulation block")
+    assert "claims.hidden_dim_max" in out and "claims.rate" in out and '"hidden_dim_max": 24' in out
+    written = json.loads(cert.read_text())
+    assert written["verdict"] == "UNKNOWN" and written["theorem"] == "nothing claimed" and written["results"] == []
+    assert "claims nothing" in written["note"]
+    code, out, _ = run_cli("check", str(tmp_path / "bare.rnn.json"), "--json")
+    assert code == 20 and json.loads(out.split("RESULT:")[0])["verdict"] == "UNKNOWN"
+    code, out, _ = run_cli("recheck", str(cert))
+    assert code == 20, out
 
 
 @pytest.mark.parametrize("content", ["not json", '{"rnn": {"W_hh": [[1, "x"]]}}'])
