@@ -14,7 +14,7 @@ from certify.spec.digest import content_sha256
 @cli.command("compile")
 @click.argument("program")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
-              help="Weight file to write (certify.rnn/1 JSON, e.g. F.rnn.json).")
+              help="Weight file to write; the suffix picks the format: F.rnn.json, F.safetensors, F.npz, F.onnx.")
 def compile_cmd(program: str, output: str) -> int:
     """Compile a TMNU PROGRAM into an RNN weight file with its simulation map.
 
@@ -24,12 +24,9 @@ def compile_cmd(program: str, output: str) -> int:
     from certify.compiler.tmnu_to_rnn import compile_program
     from certify.constructions.examples import EXAMPLE_CLAIMS
     from certify.constructions.load import load_program
-    from certify.errors import InputError
     from certify.spec import io
 
-    if not output.lower().endswith(".json"):
-        raise InputError(f"-o {output}: compile writes certify.rnn/1 JSON; name the output *.rnn.json "
-                         "(.npz and .safetensors are read, not written)")
+    io.writer_for(output)  # an output suffix certify does not write is refused before compiling
     prog = load_program(program)
     _check_size(prog, program)
     compiled = compile_program(prog)

@@ -6,29 +6,35 @@ import click
 from rich.table import Table
 
 from certify.cli.app import cli, console, show
+from certify.cli.options import read_hints, weight_hints_options
 from certify.spec.digest import content_sha256
 
 
 @cli.command("info")
 @click.argument("weights", type=click.Path(dir_okay=False))
+@weight_hints_options
 def info_cmd(weights: str) -> int:
     """Summarize a weight file: dimensions, weights, and its simulation map."""
     from certify.spec import io
     from certify.spec.measure import weight_stats
 
-    f = io.read(weights)
+    f = io.read(weights, read_hints())
     net = f.network
     st = weight_stats(net)
     t = Table(title=f"{f.name or weights}", show_header=False, title_justify="left")
     t.add_row("file", f"{weights}  (content sha256 {content_sha256(f)[:16]}…)")
     t.add_row("dimensions", f"hidden {net.hidden_dim}, input {net.input_dim}, output {net.output_dim}, "
                             f"activation {net.activation}")
-    t.add_row("weights", f"{st.nonzeros} nonzero ({net.W_hh.nnz} in W_hh), {st.distinct} distinct values")
+    t.add_row("network", net.describe())
+    w_hh = sum(layer.W_hh.nnz for layer in net.layers)
+    t.add_row("weights", f"{st.nonzeros} nonzero ({w_hh} in W_hh), {st.distinct} distinct values")
     t.add_row("max |weight|", f"{show(st.max_abs)}  (at {st.max_abs_at})" if st.nonzeros else "0")
     t.add_row("max bits", f"{st.max_bits} (numerator/denominator of {st.max_bits_at})" if st.nonzeros else "0")
     h0_nz = [v for v in net.h0 if v != 0]
     t.add_row("h0", f"{len(h0_nz)} nonzero entries, largest {max((len(str(v)) for v in h0_nz), default=0)} chars")
-    t.add_row("input", f"{f.input.kind}: x_t = x for every t ≥ 1, x ∈ [{f.input.domain[0]}, {f.input.domain[1]}]")
+    t.add_row("input", f.input.describe())
+    for note in f.notes:  # where a reader took what the file does not record (docs/formats.md)
+        t.add_row("read as", note)
     if f.simulation is None:
         t.add_row("simulation", "none (this file has no TMNU program; only static checks apply)")
     else:

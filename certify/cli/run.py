@@ -10,6 +10,7 @@ from flint import fmpq
 from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console, progress, sci, show
+from certify.cli.options import read_hints, weight_hints_options
 from certify.errors import InputError
 from certify.rational import decimal, parse_number
 from certify.verdict import Verdict, exit_code, result_line
@@ -19,6 +20,7 @@ BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
 
 @cli.command("run")
 @click.argument("weights", type=click.Path(dir_okay=False))
+@weight_hints_options
 @click.option("--x", "x_text", default=None, help="One input x (exact: 1/3, 0.25, -1e-3). Default 0.")
 @click.option("--x-grid", type=IntRange(), default=None,
               help="Run a batch of N inputs: N evenly spaced points of the input domain (one lane each).")
@@ -76,7 +78,7 @@ def run_cmd(weights: str, x_text: str | None, x_grid: int | None, x_intervals: b
         raise InputError("--x-intervals needs --x-grid N")
     if x_grid is not None and x_text is not None:
         raise InputError("give either --x or --x-grid, not both")
-    f = io.read(weights)
+    f = io.read(weights, read_hints())
     if start_path is not None:
         if backend != "exact" or x_grid is not None:
             raise InputError("--start works with exact runs of one input (--x or the witness's x)")

@@ -42,7 +42,7 @@ from certify.errors import InputError
 from certify.jsonio import loads
 from certify.spec import certify_arrays, torch_names
 from certify.spec.file import RnnFile
-from certify.spec.hints import ReadHints
+from certify.spec.hints import NO_HINTS, ReadHints
 from certify.untrusted import TENSOR, MiB, check_name, current_limits, quote
 
 #: Most arrays one weight file may hold (a network has at most eight).
@@ -223,7 +223,7 @@ def _first_line(err: BaseException) -> str:
 
 
 # --- layouts ---------------------------------------------------------------------------------------------------
-def read(path: Path, data: bytes, hints: ReadHints = ReadHints()) -> RnnFile:
+def read(path: Path, data: bytes, hints: ReadHints = NO_HINTS) -> RnnFile:
     """A weight file from the bytes of an ``.npz`` or safetensors file (read with ``read_untrusted``)."""
     if path.suffix.lower() == ".npz":
         tensors = load_npz(data, str(path))

@@ -40,7 +40,7 @@ from certify.spec import json_format
 from certify.spec.activation import ACTIVATIONS
 from certify.spec.exact_arrays import decode, dense, encode, matrix
 from certify.spec.file import RnnFile
-from certify.spec.hints import ReadHints, check_recorded, resolve_input
+from certify.spec.hints import NO_HINTS, ReadHints, check_recorded, resolve_input
 from certify.spec.network import Layer, Network
 from certify.spec.sparse import SparseMatrix
 from certify.untrusted import current_limits, quote
@@ -109,7 +109,8 @@ def _meta(text: str, source: str) -> tuple[list[str], dict[str, Any]]:
         raise InputError(f"{source}: activations={quote(acts)} must list 1 to {MAX_LAYERS} activations, one per layer")
     for k, a in enumerate(acts):
         if a not in ACTIVATIONS:
-            raise InputError(f"{source}: activations[{k}]={quote(a)} is not supported (known: {', '.join(ACTIVATIONS)})")
+            raise InputError(f"{source}: activations[{k}]={quote(a)} is not supported "
+                             f"(known: {', '.join(ACTIVATIONS)})")
     file = doc["file"]
     if not isinstance(file, dict):
         raise InputError(f"{source}: the certify metadata's file must be a JSON object")
@@ -135,7 +136,7 @@ def _vec(tensors: dict[str, np.ndarray], name: str) -> tuple[fmpq, ...]:
     return tuple(decode(tensors, name, 1))
 
 
-def read(tensors: dict[str, np.ndarray], meta: str, path: Path, hints: ReadHints = ReadHints()) -> RnnFile:
+def read(tensors: dict[str, np.ndarray], meta: str, path: Path, hints: ReadHints = NO_HINTS) -> RnnFile:
     """A file in certify's own layout: the arrays and the metadata text."""
     source = str(path)
     acts, file = _meta(meta, source)
@@ -169,7 +170,7 @@ def _has(tensors: dict[str, np.ndarray], name: str) -> bool:
 FLAT = ("W_hh", "W_ih", "b", "W_out", "b_out", "h0")
 
 
-def read_flat(tensors: dict[str, np.ndarray], path: Path, hints: ReadHints = ReadHints()) -> RnnFile:
+def read_flat(tensors: dict[str, np.ndarray], path: Path, hints: ReadHints = NO_HINTS) -> RnnFile:
     """The flat ``certify.rnn/1`` arrays: one ReLU layer (the layout defines it); W_ih, b, W_out, b_out and
     h0 may be left out (no input, 0, the identity readout, 0, 0)."""
     source = str(path)

@@ -50,6 +50,10 @@ class ReadHints:
             raise InputError(f"--input-kind {self.input_kind!r} is not supported (known: {', '.join(INPUT_KINDS)})")
 
 
+#: No hints given.
+NO_HINTS = ReadHints()
+
+
 def resolve_activation(recorded: str | None, where: str, hints: ReadHints, source: str) -> tuple[str, str]:
     """The activation to use and a note saying where it came from; ``recorded`` is the file's (or None)."""
     if recorded is None:

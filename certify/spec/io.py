@@ -36,11 +36,12 @@ from pathlib import Path
 from certify.errors import InputError
 from certify.spec import binary_format, json_format, onnx_format
 from certify.spec.file import InputSpec, RnnFile, Simulation
-from certify.spec.hints import ReadHints, check_recorded
+from certify.spec.hints import NO_HINTS, ReadHints, check_recorded
 from certify.spec.json_format import dumps, loads, to_json_doc
 from certify.untrusted import read_untrusted
 
-__all__ = ["InputSpec", "ReadHints", "RnnFile", "Simulation", "dumps", "loads", "read", "to_json_doc", "write"]
+__all__ = ["InputSpec", "ReadHints", "RnnFile", "Simulation", "dumps", "loads", "read", "to_json_doc", "write",
+           "writer_for"]
 
 
 def _json(path: Path, data: bytes, hints: ReadHints) -> RnnFile:
@@ -64,7 +65,7 @@ WRITERS: dict[str, Callable[[RnnFile, str | Path], None]] = {
 PICKLE = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin")
 
 
-def read(path: str | Path, hints: ReadHints = ReadHints()) -> RnnFile:
+def read(path: str | Path, hints: ReadHints = NO_HINTS) -> RnnFile:
     """Read a weight file; the format follows the suffix (any other suffix is read as ``certify.rnn`` JSON)."""
     p = Path(path)
     suffix = p.suffix.lower()
@@ -74,11 +75,16 @@ def read(path: str | Path, hints: ReadHints = ReadHints()) -> RnnFile:
     return READERS.get(suffix, READERS[".json"])(p, read_untrusted(p, "weight file"), hints)
 
 
-def write(f: RnnFile, path: str | Path) -> None:
-    """Write a weight file in the format its suffix names; any other suffix is refused (nothing is written)."""
+def writer_for(path: str | Path) -> Callable[[RnnFile, str | Path], None]:
+    """The writer of the format ``path``'s suffix names; any other suffix is refused."""
     suffix = Path(path).suffix.lower()
     writer = WRITERS.get(suffix)
     if writer is None:
         raise InputError(f"{path}: certify writes weight files named *.rnn.json, *.json, *.safetensors, *.npz or "
-                         f"*.onnx; the suffix {suffix!r} names none of them".replace("'", '"'))
-    writer(f, path)
+                         f'*.onnx; the suffix "{suffix}" names none of them')
+    return writer
+
+
+def write(f: RnnFile, path: str | Path) -> None:
+    """Write a weight file in the format its suffix names; any other suffix is refused (nothing is written)."""
+    writer_for(path)(f, path)

@@ -49,7 +49,7 @@ from certify.rational import ZERO
 from certify.spec import json_format
 from certify.spec.exact_arrays import dense, is_float32, is_float64, matrix, rationals
 from certify.spec.file import RnnFile
-from certify.spec.hints import ReadHints, check_recorded, resolve_activation, resolve_input
+from certify.spec.hints import NO_HINTS, ReadHints, check_recorded, resolve_activation, resolve_input
 from certify.spec.network import Layer, Network
 from certify.spec.sparse import SparseMatrix
 from certify.untrusted import current_limits, quote
@@ -346,7 +346,7 @@ def _readout(chain: _Chain, n_last: int) -> tuple[SparseMatrix | None, SparseMat
                      "reads: MatMul [MatMul] [Add], or [MatMul] Gemm")
 
 
-def read(path: Path, data: bytes, hints: ReadHints = ReadHints()) -> RnnFile:
+def read(path: Path, data: bytes, hints: ReadHints = NO_HINTS) -> RnnFile:
     """An ONNX model of stacked RNN nodes (bytes read with ``read_untrusted``)."""
     source = str(path)
     model = _load(data, source)
@@ -400,7 +400,7 @@ def _element_type(net: Network) -> tuple[int, type]:
 
 def _tensor(name: str, rows: list[Any], dtype: type, shape: tuple[int, ...]) -> TensorProto:
     flat = [v for r in rows for v in r] if rows and isinstance(rows[0], list) else list(rows)
-    arr = np.array([int(v.p) / int(v.q) for v in flat], dtype=dtype).reshape(shape)
+    arr: np.ndarray = np.array([int(v.p) / int(v.q) for v in flat], dtype=dtype).reshape(shape)
     return numpy_helper.from_array(arr, name)
 
 

@@ -43,7 +43,7 @@ from certify.rational import ZERO, parse_number
 from certify.spec.activation import ACTIVATIONS
 from certify.spec.exact_arrays import matrix, rationals
 from certify.spec.file import InputSpec, RnnFile
-from certify.spec.hints import ReadHints, resolve_activation, resolve_input
+from certify.spec.hints import NO_HINTS, ReadHints, resolve_activation, resolve_input
 from certify.spec.network import INPUT_KINDS, Layer, Network
 from certify.spec.sparse import SparseMatrix
 from certify.untrusted import quote
@@ -73,7 +73,8 @@ def _metadata_input(metadata: dict[str, str], source: str) -> InputSpec | None:
         return None
     kind = metadata["input_kind"]
     if kind not in INPUT_KINDS:
-        raise InputError(f"{source}: metadata input_kind={quote(kind)} is not supported (known: {', '.join(INPUT_KINDS)})")
+        raise InputError(f"{source}: metadata input_kind={quote(kind)} is not supported "
+                         f"(known: {', '.join(INPUT_KINDS)})")
     if "input_domain" not in metadata:
         return InputSpec(kind)
     raw = json_loads(metadata["input_domain"], f"{source}: metadata input_domain")
@@ -138,7 +139,7 @@ def _layer(tensors: dict[str, np.ndarray], pre: str, k: int, d_in: int | None, a
 
 
 def read(tensors: dict[str, np.ndarray], metadata: dict[str, str], path: Path,
-         hints: ReadHints = ReadHints()) -> RnnFile:
+         hints: ReadHints = NO_HINTS) -> RnnFile:
     """An ``nn.RNN`` state dict (with its safetensors metadata, ``{}`` for ``.npz``)."""
     source = str(path)
     pre = _prefix(tensors, source)
