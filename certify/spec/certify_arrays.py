@@ -79,8 +79,6 @@ def to_arrays(f: RnnFile) -> tuple[dict[str, np.ndarray], str]:
     tensors |= _matrix_arrays("W_out", net.W_out) | encode("b_out", list(net.b_out))
     doc = json_format.to_json_doc(f)
     doc.pop("rnn")
-    if not doc["name"]:
-        doc.pop("name")  # an unnamed file is read back named after its path, as a .rnn.json file would be
     meta = {"layout": LAYOUT, "activations": list(net.activations), "file": doc}
     return tensors, json_dumps(meta)
 

@@ -451,8 +451,6 @@ def to_model(f: RnnFile) -> onnx.ModelProto:
                               producer_name="certify")
     doc = json_format.to_json_doc(f)
     doc.pop("rnn")
-    if not doc["name"]:
-        doc.pop("name")  # an unnamed file is read back named after its path, as a .rnn.json file would be
     helper.set_model_props(model, {META_KEY: json_dumps({"layout": LAYOUT, "file": doc})})
     onnx.checker.check_model(model)
     return model
