@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from certify.errors import InputError
-from certify.spec import binary_format, json_format, onnx_format
+from certify.spec import binary_format, json_format, onnx_format, onnx_writer
 from certify.spec.file import InputSpec, RnnFile, Simulation
 from certify.spec.hints import NO_HINTS, ReadHints, check_recorded
 from certify.spec.json_format import dumps, loads, to_json_doc
@@ -60,7 +60,7 @@ WRITERS: dict[str, Callable[[RnnFile, str | Path], None]] = {
     ".json": json_format.write_json,
     ".npz": binary_format.write_npz,
     ".safetensors": binary_format.write_safetensors,
-    ".onnx": onnx_format.write,
+    ".onnx": onnx_writer.write,
 }
 PICKLE = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin")
 

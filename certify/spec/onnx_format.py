@@ -12,22 +12,13 @@ Affine(1, 0) = identity, HardSigmoid(1, 0) = satlin. ``clip``, ``direction`` oth
 ``numpy_helper.to_array`` and converted exactly (:mod:`~certify.spec.exact_arrays`); external data is
 never opened.
 
-certify writes one RNN node per layer with Squeeze plumbing, MatMul nodes for P, Q and W_out and an Add
-for b_out; X has shape [T, 1, input] and y [T, 1, output] (y_t for every t). Tensors are FLOAT when every
-weight and h0 is exactly a float32 (onnxruntime runs RNN in float32 only), else DOUBLE, else the file is
-refused naming the value. hardtanh has no ONNX RNN activation and is refused. What ONNX cannot say (input
-convention, name, claims, simulation) is JSON text in ``metadata_props["certify"]``.
+certify writes ONNX models of this shape (:mod:`~certify.spec.onnx_writer`); what ONNX cannot say (input
+convention, name, claims, simulation) is JSON text in ``metadata_props["certify"]``, read back here.
 
->>> import tempfile, os
->>> from certify.spec.network import Layer, Network
->>> from certify.spec.sparse import SparseMatrix
->>> net = Network(layers=(Layer.from_dense(W_hh=[["1/2"]], W_ih=[[1]], b=[0], activation="tanh"),),
-...               W_out=SparseMatrix.from_dense([[2]]), b_out=(fmpq(1, 4),))
->>> path = os.path.join(tempfile.mkdtemp(), "m.onnx")
->>> write(RnnFile(network=net, name="m"), path)
->>> g = read(Path(path), Path(path).read_bytes())
->>> g.network.describe(), [str(v) for v in g.network.b_out]
-('1 layer (tanh 1)', ['1/4'])
+>>> read(Path("m.onnx"), b"not protobuf")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+certify.errors.InputError: m.onnx: not a readable ONNX model (...)
 """
 
 from __future__ import annotations
@@ -47,7 +38,7 @@ from certify.jsonio import dumps as json_dumps
 from certify.jsonio import loads as json_loads
 from certify.rational import ZERO
 from certify.spec import json_format
-from certify.spec.exact_arrays import dense, is_float32, is_float64, matrix, rationals
+from certify.spec.exact_arrays import matrix, rationals
 from certify.spec.file import RnnFile
 from certify.spec.hints import NO_HINTS, ReadHints, check_recorded, resolve_activation, resolve_input
 from certify.spec.network import Layer, Network
@@ -59,16 +50,11 @@ META_KEY = "certify"
 #: Nodes and initializers a model may hold (a 16-layer network needs about 40 and 70).
 MAX_NODES = 128
 MAX_INITIALIZERS = 128
-OPSET = 17
-IR_VERSION = 8
 SUPPORTED = ("RNN", "Squeeze", "MatMul", "Add", "Gemm")
 _DTYPES = {TensorProto.FLOAT: "float32", TensorProto.DOUBLE: "float64", TensorProto.FLOAT16: "float16",
            TensorProto.INT64: "int64"}
 #: ONNX RNN activation → certify activation, for the ones that take no (alpha, beta).
 _PLAIN = {"Relu": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid"}
-#: certify activation → (ONNX name, alpha, beta) for writing.
-_WRITE = {"relu": ("Relu", None, None), "tanh": ("Tanh", None, None), "sigmoid": ("Sigmoid", None, None),
-          "identity": ("Affine", 1.0, 0.0), "satlin": ("HardSigmoid", 1.0, 0.0)}
 #: The ONNX operators' defaults of (alpha, beta).
 _DEFAULT_AB = {"Affine": (1.0, 0.0), "HardSigmoid": (0.2, 0.5)}
 
@@ -89,6 +75,7 @@ def _load(data: bytes, source: str) -> onnx.ModelProto:
         if t.data_location == TensorProto.EXTERNAL or len(t.external_data):
             raise InputError(f"{source}: initializer {quote(t.name)} keeps its data in an external file; certify "
                              "reads self-contained models only (it never opens other files)")
+        _check_shape(t, source)
     try:
         onnx.checker.check_model(model)
     except Exception as err:  # ValidationError, or the checker's own errors on malformed protobuf
@@ -101,8 +88,8 @@ def _first_line(err: BaseException) -> str:
     return text[:200]
 
 
-def _array(t: TensorProto, source: str) -> np.ndarray:
-    """An initializer as a NumPy array, its declared shape checked against the limits first."""
+def _check_shape(t: TensorProto, source: str) -> list[int]:
+    """An initializer's declared element type and shape, checked against the limits before anything is read."""
     limits = current_limits()
     dims = list(t.dims)
     if t.data_type not in _DTYPES:
@@ -114,6 +101,12 @@ def _array(t: TensorProto, source: str) -> np.ndarray:
     if math.prod(dims) > limits.max_entries:
         raise InputError(f"{source}: initializer {quote(t.name)} declares shape {dims}, more than the limit "
                          f"max_entries={limits.max_entries} (raise it with --limit max_entries=N)")
+    return dims
+
+
+def _array(t: TensorProto, source: str) -> np.ndarray:
+    """An initializer as a NumPy array (its shape checked first); a size that does not match its data is refused."""
+    dims = _check_shape(t, source)
     try:
         arr = numpy_helper.to_array(t)
     except Exception as err:  # a size that does not match the data, a bad encoding
@@ -377,85 +370,3 @@ def read(path: Path, data: bytes, hints: ReadHints = NO_HINTS) -> RnnFile:
         return replace(f, notes=(*notes, f"input {f.input.describe()}: recorded in the model's metadata"))
     spec, input_note = resolve_input(None, "", hints, source)
     return RnnFile(network=net, name=path.stem, input=spec, source=source, notes=(*notes, input_note))
-
-
-# --- writing ------------------------------------------------------------------------------------------------
-def _values(net: Network) -> list[tuple[str, fmpq]]:
-    out = list(net.weights())
-    for k, layer in enumerate(net.layers):
-        out += [(f"layers[{k}].h0[{i}]" if net.depth > 1 else f"h0[{i}]", v) for i, v in enumerate(layer.h0)]
-    return out
-
-
-def _element_type(net: Network) -> tuple[int, type]:
-    values = _values(net)
-    if all(is_float32(v) for _, v in values):
-        return TensorProto.FLOAT, np.float32
-    bad = next(((w, v) for w, v in values if not is_float64(v)), None)
-    if bad is not None:
-        raise InputError(f"{bad[0]}={bad[1]} is not exactly a float64, and ONNX tensors hold floats; write .rnn.json "
-                         "(exact rationals) or .safetensors / .npz (exact numerator/denominator arrays)")
-    return TensorProto.DOUBLE, np.float64
-
-
-def _tensor(name: str, rows: list[Any], dtype: type, shape: tuple[int, ...]) -> TensorProto:
-    flat = [v for r in rows for v in r] if rows and isinstance(rows[0], list) else list(rows)
-    arr: np.ndarray = np.array([int(v.p) / int(v.q) for v in flat], dtype=dtype).reshape(shape)
-    return numpy_helper.from_array(arr, name)
-
-
-def _transposed(m: SparseMatrix) -> list[list[fmpq]]:
-    rows = dense(m)
-    return [[rows[i][j] for i in range(m.shape[0])] for j in range(m.shape[1])]
-
-
-def to_model(f: RnnFile) -> onnx.ModelProto:
-    """The ONNX model of ``f`` (an error names an activation or a value ONNX cannot hold exactly)."""
-    net = f.network
-    for k, layer in enumerate(net.layers):
-        if layer.activation not in _WRITE:
-            raise InputError(f"layers[{k}].activation={layer.activation}: ONNX RNN nodes have no {layer.activation} "
-                             "activation; write .rnn.json, .safetensors or .npz")
-    elem, dtype = _element_type(net)
-    inits = [numpy_helper.from_array(np.array([1], dtype=np.int64), "axes_1")]
-    nodes, current = [], "x"
-    if net.P is not None:
-        inits.append(_tensor("P_T", _transposed(net.P), dtype, (net.P.shape[1], net.P.shape[0])))
-        nodes.append(helper.make_node("MatMul", [current, "P_T"], ["u"]))
-        current = "u"
-    for k, layer in enumerate(net.layers):
-        n, d = layer.hidden_dim, layer.input_dim
-        inits += [_tensor(f"W_{k}", dense(layer.W_ih), dtype, (1, n, d)),
-                  _tensor(f"R_{k}", dense(layer.W_hh), dtype, (1, n, n)),
-                  _tensor(f"B_{k}", list(layer.b) + [ZERO] * n, dtype, (1, 2 * n)),
-                  _tensor(f"h0_{k}", list(layer.h0), dtype, (1, 1, n))]
-        name, alpha, beta = _WRITE[layer.activation]
-        extra: dict[str, Any] = {}
-        if alpha is not None:
-            extra = {"activation_alpha": [alpha], "activation_beta": [beta]}
-        nodes.append(helper.make_node("RNN", [current, f"W_{k}", f"R_{k}", f"B_{k}", "", f"h0_{k}"], [f"Y_{k}"],
-                                      hidden_size=n, activations=[name], **extra))
-        nodes.append(helper.make_node("Squeeze", [f"Y_{k}", "axes_1"], [f"h_{k}"]))
-        current = f"h_{k}"
-    if net.Q is not None:
-        inits.append(_tensor("Q_T", _transposed(net.Q), dtype, (net.Q.shape[1], net.Q.shape[0])))
-        nodes.append(helper.make_node("MatMul", [current, "Q_T"], ["s"]))
-        current = "s"
-    inits += [_tensor("W_out_T", _transposed(net.W_out), dtype, (net.W_out.shape[1], net.W_out.shape[0])),
-              _tensor("b_out", list(net.b_out), dtype, (net.output_dim,))]
-    nodes += [helper.make_node("MatMul", [current, "W_out_T"], ["z"]), helper.make_node("Add", ["z", "b_out"], ["y"])]
-    graph = helper.make_graph(nodes, f.name or "certify", [helper.make_tensor_value_info("x", elem,
-                                                                                         ["T", 1, net.input_dim])],
-                              [helper.make_tensor_value_info("y", elem, ["T", 1, net.output_dim])], initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION,
-                              producer_name="certify")
-    doc = json_format.to_json_doc(f)
-    doc.pop("rnn")
-    helper.set_model_props(model, {META_KEY: json_dumps({"layout": LAYOUT, "file": doc})})
-    onnx.checker.check_model(model)
-    return model
-
-
-def write(f: RnnFile, path: str | Path) -> None:
-    """Write ``f`` as an ONNX model (see the module docstring)."""
-    Path(path).write_bytes(to_model(f).SerializeToString())
