@@ -26,12 +26,10 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnx
 from flint import fmpq
-from onnx import TensorProto, helper, numpy_helper
 
 from certify.errors import InputError
 from certify.jsonio import dumps as json_dumps
@@ -45,14 +43,20 @@ from certify.spec.network import Layer, Network
 from certify.spec.sparse import SparseMatrix
 from certify.untrusted import current_limits, quote
 
+if TYPE_CHECKING:  # onnx itself is imported when an ONNX file is read: importing it takes about a second
+    import onnx
+    from onnx import TensorProto
+
 LAYOUT = "certify.onnx/1"
 META_KEY = "certify"
 #: Nodes and initializers a model may hold (a 16-layer network needs about 40 and 70).
 MAX_NODES = 128
 MAX_INITIALIZERS = 128
 SUPPORTED = ("RNN", "Squeeze", "MatMul", "Add", "Gemm")
-_DTYPES = {TensorProto.FLOAT: "float32", TensorProto.DOUBLE: "float64", TensorProto.FLOAT16: "float16",
-           TensorProto.INT64: "int64"}
+#: TensorProto element types read (onnx.proto numbers them: FLOAT 1, INT64 7, FLOAT16 10, DOUBLE 11).
+_DTYPES = {1: "FLOAT", 7: "INT64", 10: "FLOAT16", 11: "DOUBLE"}
+#: TensorProto.DataLocation.EXTERNAL
+_EXTERNAL = 1
 #: ONNX RNN activation → certify activation, for the ones that take no (alpha, beta).
 _PLAIN = {"Relu": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid"}
 #: The ONNX operators' defaults of (alpha, beta).
@@ -61,6 +65,8 @@ _DEFAULT_AB = {"Affine": (1.0, 0.0), "HardSigmoid": (0.2, 0.5)}
 
 # --- reading: the container -----------------------------------------------------------------------------------
 def _load(data: bytes, source: str) -> onnx.ModelProto:
+    import onnx  # only when an ONNX file is read (slow to import; every other format goes without it)
+
     try:
         model = onnx.load_model_from_string(data)
     except Exception as err:  # protobuf raises several kinds; every one means: not an ONNX model
@@ -72,7 +78,7 @@ def _load(data: bytes, source: str) -> onnx.ModelProto:
     if len(model.functions) or len(g.sparse_initializer):
         raise InputError(f"{source}: model-local functions and sparse initializers are not supported")
     for t in g.initializer:
-        if t.data_location == TensorProto.EXTERNAL or len(t.external_data):
+        if t.data_location == _EXTERNAL or len(t.external_data):
             raise InputError(f"{source}: initializer {quote(t.name)} keeps its data in an external file; certify "
                              "reads self-contained models only (it never opens other files)")
         _check_shape(t, source)
@@ -93,8 +99,8 @@ def _check_shape(t: TensorProto, source: str) -> list[int]:
     limits = current_limits()
     dims = list(t.dims)
     if t.data_type not in _DTYPES:
-        raise InputError(f"{source}: initializer {quote(t.name)} has element type "
-                         f"{TensorProto.DataType.Name(t.data_type)}; weights are FLOAT, DOUBLE or FLOAT16")
+        raise InputError(f"{source}: initializer {quote(t.name)} has element type {t.data_type} (onnx.proto "
+                         "numbering); weights are FLOAT (1), DOUBLE (11) or FLOAT16 (10)")
     if len(dims) > 4 or any(d < 0 or d > limits.max_dimension for d in dims):
         raise InputError(f"{source}: initializer {quote(t.name)} declares shape {dims}, beyond the limit "
                          f"max_dimension={limits.max_dimension} (raise it with --limit max_dimension=N)")
@@ -106,6 +112,8 @@ def _check_shape(t: TensorProto, source: str) -> list[int]:
 
 def _array(t: TensorProto, source: str) -> np.ndarray:
     """An initializer as a NumPy array (its shape checked first); a size that does not match its data is refused."""
+    from onnx import numpy_helper  # see _load
+
     dims = _check_shape(t, source)
     try:
         arr = numpy_helper.to_array(t)
@@ -117,6 +125,8 @@ def _array(t: TensorProto, source: str) -> np.ndarray:
 
 
 def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
+    from onnx import helper  # see _load
+
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 

@@ -22,12 +22,10 @@ convention, name, claims, simulation) is JSON text in ``metadata_props["certify"
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnx
 from flint import fmpq
-from onnx import TensorProto, helper, numpy_helper
 
 from certify.errors import InputError
 from certify.jsonio import dumps as json_dumps
@@ -38,6 +36,13 @@ from certify.spec.file import RnnFile
 from certify.spec.network import Network
 from certify.spec.onnx_format import LAYOUT, META_KEY
 from certify.spec.sparse import SparseMatrix
+
+if TYPE_CHECKING:  # onnx itself is imported when an ONNX file is written: importing it takes about a second
+    import onnx
+    from onnx import TensorProto
+
+#: TensorProto element types (onnx.proto numbers them).
+FLOAT, DOUBLE = 1, 11
 
 OPSET = 17
 IR_VERSION = 8
@@ -56,16 +61,18 @@ def _values(net: Network) -> list[tuple[str, fmpq]]:
 def _element_type(net: Network) -> tuple[int, type]:
     values = _values(net)
     if all(is_float32(v) for _, v in values):
-        return TensorProto.FLOAT, np.float32
+        return FLOAT, np.float32
     bad = next(((w, v) for w, v in values if not is_float64(v)), None)
     if bad is not None:
         raise InputError(f"{bad[0]}={bad[1]} is not exactly a float64, and ONNX tensors hold floats; write .rnn.json "
                          "(exact rationals) or .safetensors / .npz (exact numerator/denominator arrays)")
-    return TensorProto.DOUBLE, np.float64
+    return DOUBLE, np.float64
 
 
 def _tensor(name: str, rows: list[Any], dtype: type, shape: tuple[int, ...]) -> TensorProto:
     flat = [v for r in rows for v in r] if rows and isinstance(rows[0], list) else list(rows)
+    from onnx import numpy_helper  # see to_model
+
     arr: np.ndarray = np.array([int(v.p) / int(v.q) for v in flat], dtype=dtype).reshape(shape)
     return numpy_helper.from_array(arr, name)
 
@@ -77,6 +84,9 @@ def _transposed(m: SparseMatrix) -> list[list[fmpq]]:
 
 def to_model(f: RnnFile) -> onnx.ModelProto:
     """The ONNX model of ``f`` (an error names an activation or a value ONNX cannot hold exactly)."""
+    import onnx  # only when an ONNX file is written (slow to import; every other format goes without it)
+    from onnx import helper, numpy_helper
+
     net = f.network
     for k, layer in enumerate(net.layers):
         if layer.activation not in ONNX_ACTIVATION:
