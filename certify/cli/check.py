@@ -11,7 +11,15 @@ import click
 from rich.table import Table
 
 from certify.cli.app import cli, console, err_console
-from certify.cli.options import jobs_option, json_option, resolve_jobs, rlimit_option, timeout_option
+from certify.cli.options import (
+    jobs_option,
+    json_option,
+    read_hints,
+    resolve_jobs,
+    rlimit_option,
+    timeout_option,
+    weight_hints_options,
+)
 from certify.verdict import Verdict, exit_code, result_line
 
 if TYPE_CHECKING:
@@ -20,6 +28,7 @@ if TYPE_CHECKING:
 
 @cli.command("check")
 @click.argument("weights", type=click.Path(dir_okay=False))
+@weight_hints_options
 @timeout_option
 @rlimit_option
 @jobs_option
@@ -50,7 +59,7 @@ def check_cmd(weights: str, timeout: float, rlimit: int | None, jobs: int | None
     from certify.prove.checker import Options, check, obligation_count  # when it runs: --help stays fast
     from certify.spec import io
 
-    f = io.read(weights)
+    f = io.read(weights, read_hints())
     smt_dir = Path(cert_path).parent / "smt" if cert_path else None
     witness_dir = Path(cert_path).parent / "witnesses" if cert_path else None  # else: replay commands inline
     options = Options(timeout=timeout, rlimit=rlimit, jobs=resolve_jobs(jobs), smt_dir=smt_dir, fail_fast=fail_fast,

@@ -14,7 +14,7 @@ from certify.spec.digest import content_sha256
 @cli.command("compile")
 @click.argument("program")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
-              help="Weight file to write (certify.rnn/1 JSON, e.g. F.rnn.json).")
+              help="Weight file to write; the suffix picks the format: F.rnn.json, F.safetensors, F.npz, F.onnx.")
 @click.option("--claims", "claims_path", default=None, metavar="FILE",
               help="A JSON object of claims (a file, or inline '{\"hidden_dim_max\": 40}') merged into the weight "
                    "file; its keys replace the program's. Unknown keys are refused.")
@@ -34,13 +34,10 @@ def compile_cmd(program: str, output: str, claims_path: str | None) -> int:
     from certify.bounds.claims_input import merge, read_claims
     from certify.compiler.tmnu_to_rnn import compile_program
     from certify.constructions.load import load_program_and_claims
-    from certify.errors import InputError
     from certify.plugins import load_plugins
     from certify.spec import io
 
-    if not output.lower().endswith(".json"):
-        raise InputError(f"-o {output}: compile writes certify.rnn/1 JSON; name the output *.rnn.json "
-                         "(.npz and .safetensors are read, not written)")
+    io.writer_for(output)  # an output suffix certify does not write is refused before compiling
     load_plugins()  # their claim keys are known keys
     prog, declared = load_program_and_claims(program)
     given = read_claims(claims_path) if claims_path is not None else {}

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from certify.cli.app import cli, console, show
+from certify.cli.options import read_hints, weight_hints_options
 from certify.spec.digest import content_sha256
 
 
@@ -22,13 +23,14 @@ def file_format(path: str, f) -> str:
 
 @cli.command("info")
 @click.argument("weights", type=click.Path(dir_okay=False))
+@weight_hints_options
 def info_cmd(weights: str) -> int:
     """Summarize a weight file: format, layers (activation and width of each), P and Q, the input convention,
     weights, claims, and its simulation map when it has one."""
     from certify.spec import io
     from certify.spec.measure import weight_stats
 
-    f = io.read(weights)
+    f = io.read(weights, read_hints())
     net = f.network
     st = weight_stats(net)
     t = Table(title=f"{f.name or weights}", show_header=False, title_justify="left")
@@ -49,6 +51,8 @@ def info_cmd(weights: str) -> int:
     h0_nz = [v for v in net.h0 if v != 0]
     t.add_row("h0", f"{len(h0_nz)} nonzero entries, largest {max((len(str(v)) for v in h0_nz), default=0)} chars")
     t.add_row("input", f.input.describe())
+    for note in f.notes:  # where a reader took what the file does not record (docs/formats.md)
+        t.add_row("read as", note)
     if f.simulation is None:
         t.add_row("simulation", "none (no TMNU program: certify check decides the static claims only"
                                 + ("" if f.claims else "; this file claims nothing") + ")")

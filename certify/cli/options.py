@@ -9,6 +9,9 @@
   certificate, ``report``: ``certify.report/1``, ``gate``: ``certify.gate/1``, ``rates``:
   ``certify.rates/1``). The last line is still ``RESULT: ...``.
 * ``--json-out PATH``: write that JSON to a file (``rates``; it used to be ``--json PATH``).
+* ``--activation A`` / ``--input-kind K``: what a weight file does not record (a PyTorch state dict's
+  nonlinearity, a foreign file's input convention), for every command that reads one; a file that
+  records either and disagrees is refused (``docs/formats.md``). Read them with :func:`read_hints`.
 
 >>> import click
 >>> @click.command()
@@ -22,9 +25,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from certify.cli.app import FloatRange, IntRange
+from certify.spec.activation import ACTIVATIONS
+from certify.spec.hints import ReadHints
+from certify.spec.network import INPUT_KINDS
 
 #: Seconds per SMT query unless --timeout says otherwise (every command).
 TIMEOUT = 60.0
@@ -67,3 +76,43 @@ rlimit_option = click.option(
     "--rlimit", type=IntRange(1, 10**12), default=None,
     help="z3's resource budget per SMT query: deterministic (the same UNKNOWN on every machine), unlike --timeout. "
          "Exceeding it gives UNKNOWN.")
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    ctx.meta[f"certify.{param.name}"] = value
+    return value
+
+
+#: ``--activation``: the nonlinearity of a weight file that does not record it (a PyTorch state dict).
+activation_option = click.option(
+    "--activation", type=click.Choice(ACTIVATIONS), default=None, expose_value=False, callback=_remember,
+    help="The nonlinearity of a weight file that does not record it (PyTorch nn.RNN state dicts; nn.RNN's default "
+         "is tanh). A file that records one and disagrees is refused.")
+
+#: ``--input-kind``: the input convention of a weight file that does not record it.
+input_kind_option = click.option(
+    "--input-kind", type=click.Choice(INPUT_KINDS), default=None, expose_value=False, callback=_remember,
+    help="How the input drives a weight file that records no input convention (state dicts, foreign ONNX): "
+         "constant, impulse or sequence. Default there: constant, x in [-1, 1] (certify info says so).")
+
+
+def weight_hints_options(f: _F) -> _F:
+    """``--activation`` and ``--input-kind`` on a command that reads a weight file (see :func:`read_hints`)."""
+    return activation_option(input_kind_option(f))
+
+
+def read_hints() -> ReadHints:
+    """The ``--activation`` / ``--input-kind`` of the running command (none given: no hints).
+
+    >>> @click.command()
+    ... @weight_hints_options
+    ... def demo() -> None:
+    ...     print(read_hints())
+    >>> demo.main(["--activation", "tanh"], standalone_mode=False)
+    ReadHints(activation='tanh', input_kind=None)
+    """
+    meta = click.get_current_context().meta
+    return ReadHints(activation=meta.get("certify.activation"), input_kind=meta.get("certify.input_kind"))

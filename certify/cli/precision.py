@@ -6,6 +6,7 @@ import click
 from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console
+from certify.cli.options import read_hints, weight_hints_options
 from certify.display import round_decimal
 from certify.rational import from_float, parse_number
 from certify.spec.digest import content_sha256
@@ -13,6 +14,7 @@ from certify.spec.digest import content_sha256
 
 @cli.command("precision")
 @click.argument("weights", type=click.Path(dir_okay=False))
+@weight_hints_options
 @click.option("--steps", type=IntRange(1, 10**7), required=True, help="Runtime T (RNN steps).")
 @click.option("--eps", "eps_text", default=None,
               help="Tolerance for the x-dependent output (exact, e.g. 1e-6 or 1/1024). Without it, only "
@@ -32,7 +34,7 @@ def precision_cmd(weights: str, steps: int, eps_text: str | None, x_grid: int) -
     from certify.bounds.precision import NEVER, precision_report
     from certify.spec import io
 
-    f = io.read(weights)
+    f = io.read(weights, read_hints())
     eps = parse_number(eps_text, where="--eps") if eps_text is not None else None
     rep = precision_report(f.network, steps, eps, x_grid, f.input.domain)
     t = Table(title=f"{f.name or weights}: precision certificate up to T = {steps} "

@@ -10,7 +10,7 @@ from flint import fmpq
 from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console, err_console
-from certify.cli.options import json_or_legacy_path_option, json_out_option
+from certify.cli.options import json_or_legacy_path_option, json_out_option, read_hints, weight_hints_options
 from certify.display import round_decimal
 from certify.verdict import Verdict, result_line
 
@@ -20,6 +20,7 @@ SAMPLES, LANES, MAX_LANES = 2001, 256, 2**14
 
 @cli.command("rates")
 @click.argument("weights", type=click.Path(dir_okay=False))
+@weight_hints_options
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the log-log plot here (.png/.svg/.pdf). Default: WEIGHTS with .rates.png.")
 @click.option("--no-plot", is_flag=True, help="Do not write a plot.")
@@ -57,7 +58,7 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_arg: str 
         err_console.print("note: --json PATH is deprecated: use --json-out PATH (--json alone prints the JSON)")
         json_path = json_path or json_arg
     out_console = err_console if as_json else console  # with --json, stdout holds the JSON and the RESULT line
-    f = io.read(weights)
+    f = io.read(weights, read_hints())
     for key in parse_claims(f.claims).unknown:
         err_console.print(f"warning: claims.{key} is not a claim certify reads; it is ignored")
     load_plugins()

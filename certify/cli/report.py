@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 import click
 
 from certify.cli.app import IntRange, cli, console, err_console
-from certify.cli.options import jobs_option, json_option, resolve_jobs, rlimit_option, timeout_option
+from certify.cli.options import (
+    jobs_option,
+    json_option,
+    read_hints,
+    resolve_jobs,
+    rlimit_option,
+    timeout_option,
+    weight_hints_options,
+)
 from certify.errors import DidNotRecheck, InputError
 from certify.verdict import result_line
 
@@ -19,6 +27,7 @@ if TYPE_CHECKING:
 
 @cli.command("report")
 @click.argument("weights", type=click.Path(dir_okay=False))
+@weight_hints_options
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False),
               help="Write the report here; the suffix picks the format: .html (one self-contained page, plots "
                    "inline), .md (GitHub Markdown, plots as <stem>-<plot>.svg beside it) or .json "
@@ -63,7 +72,7 @@ def report_cmd(weights: str, out: str | None, as_json: bool, cert_path: str | No
     from certify.report.assemble import ReportOptions, build_report
     from certify.spec import io
 
-    f = io.read(weights)
+    f = io.read(weights, read_hints())
     target = Path(out) if out else None
     if target is not None and target.suffix.lower() not in files.SUFFIXES:
         raise InputError(f"-o {out}: the report format is chosen by the suffix, one of {', '.join(files.SUFFIXES)}")

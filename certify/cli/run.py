@@ -10,6 +10,7 @@ from flint import fmpq
 from rich.table import Table
 
 from certify.cli.app import IntRange, cli, console, progress, sci, show
+from certify.cli.options import read_hints, weight_hints_options
 from certify.errors import InputError
 from certify.rational import decimal, parse_number
 from certify.verdict import Verdict, exit_code, result_line
@@ -19,6 +20,7 @@ BACKENDS = ("exact", "numpy", "cupy", "array_api_strict", "arb")
 
 @cli.command("run")
 @click.argument("weights", type=click.Path(dir_okay=False))
+@weight_hints_options
 @click.option("--x", "x_text", default=None,
               help="The input x, every component, exact and comma-separated: --x 1/3, --x 0.5,-1/3 for two inputs "
                    "(never broadcast). Default 0 for a one-input network; required otherwise.")
@@ -96,7 +98,7 @@ def run_cmd(weights: str, x_text: str | None, x_seq: str | None, x_grid: int | N
     if json_out is not None and (not exact_one or tmnu or start_path is not None):
         raise InputError("--json writes the exact outputs of one run: use it with --x or --x-seq and the exact "
                          "backend, without --x-grid, --tmnu or --start")
-    f = io.read(weights)
+    f = io.read(weights, read_hints())
     if start_path is not None:
         if backend != "exact" or x_grid is not None:
             raise InputError("--start works with exact runs of one input (--x or the witness's x)")

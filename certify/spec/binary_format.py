@@ -1,11 +1,14 @@
-"""Read ``.npz`` and safetensors weight files exactly, with bounded memory (never pickle).
+"""Read and write ``.npz`` and safetensors weight files exactly, with bounded memory (never pickle).
 
-Tensor names, either certify's (``W_hh W_ih b W_out b_out h0``) or PyTorch ``nn.RNN`` state-dict
-names (``[prefix.]weight_hh_l0 weight_ih_l0 bias_hh_l0 bias_ih_l0``, b = b_ih + b_hh, plus an
-optional linear readout ``<name>.weight`` / ``<name>.bias``). Float tensors are read as the exact
-dyadic rationals their bits denote. A missing readout is the identity (y = h); a missing h0 is 0.
+A file is one of three layouts, told apart by its names:
 
-Both formats are parsed here from bytes already read within ``max_file_bytes``: every size is checked
+* certify's own arrays (:mod:`~certify.spec.certify_arrays`): ``layers.0.W_hh`` … with every non-weight
+  part (activations, input convention, claims, simulation) as JSON text in the metadata;
+* certify's flat ``certify.rnn/1`` arrays ``W_hh W_ih b W_out b_out h0`` (one ReLU layer);
+* a PyTorch ``nn.RNN`` state dict (:mod:`~certify.spec.torch_names`): ``[prefix.]weight_hh_l{k}`` …,
+  whose nonlinearity must be given (``--activation`` or the metadata).
+
+Both containers are parsed here from bytes already read within ``max_file_bytes``: every size is checked
 against :class:`~certify.rational.Limits` before anything is decompressed or allocated — a zip member's
 uncompressed size and compression ratio from the zip directory, an ``.npy`` header's shape, a
 safetensors header's shapes and offsets.
@@ -33,14 +36,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from flint import fmpq
+from safetensors.numpy import save as safetensors_bytes
 
 from certify.errors import InputError
 from certify.jsonio import loads
-from certify.rational import ZERO, from_float
+from certify.spec import certify_arrays, torch_names
 from certify.spec.file import RnnFile
-from certify.spec.network import Network
-from certify.spec.sparse import SparseMatrix
+from certify.spec.hints import NO_HINTS, ReadHints
 from certify.untrusted import TENSOR, MiB, check_name, current_limits, quote
 
 #: Most arrays one weight file may hold (a network has at most eight).
@@ -165,6 +167,11 @@ def load_safetensors(data: bytes, source: str) -> dict[str, np.ndarray]:
     >>> load_safetensors(blob, "m.safetensors")["b"].tolist()
     [0.5, -2.0]
     """
+    return load_safetensors_with_metadata(data, source)[0]
+
+
+def load_safetensors_with_metadata(data: bytes, source: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The tensors of a safetensors file and its ``__metadata__`` (text keys to text values)."""
     if len(data) < 8:
         raise InputError(f"{source}: not a readable safetensors file (shorter than its 8-byte header length)")
     n = int.from_bytes(data[:8], "little")
@@ -173,7 +180,13 @@ def load_safetensors(data: bytes, source: str) -> dict[str, np.ndarray]:
     header = loads(data[8 : 8 + n], f"{source}: not a readable safetensors file: its header")
     if not isinstance(header, dict):
         raise InputError(f"{source}: not a readable safetensors file (its header is not a JSON object)")
-    header.pop("__metadata__", None)
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in metadata.items()):
+        raise InputError(f"{source}: not a readable safetensors file: __metadata__ must map texts to texts")
+    if len(metadata) > MAX_ARRAYS:
+        raise InputError(f"{source}: __metadata__ holds {len(metadata)} entries; a weight file has at most "
+                         f"{MAX_ARRAYS}")
     if len(header) > MAX_ARRAYS:
         raise InputError(f"{source}: holds {len(header)} tensors; a weight file has at most {MAX_ARRAYS}")
     buffer = memoryview(data)[8 + n :]
@@ -201,7 +214,7 @@ def load_safetensors(data: bytes, source: str) -> dict[str, np.ndarray]:
                              f"{list(shape)} of {dtype} ({count * dt.itemsize} bytes) but data_offsets span "
                              f"{offsets[1] - offsets[0]}")
         out[name] = np.frombuffer(buffer, dtype=dt, count=count, offset=offsets[0]).reshape(shape)
-    return out
+    return out, metadata
 
 
 def _first_line(err: BaseException) -> str:
@@ -209,100 +222,34 @@ def _first_line(err: BaseException) -> str:
     return text[:200]
 
 
-# --- exact values -----------------------------------------------------------------------------------------------
-def _exact(arr: np.ndarray, name: str, ndim: int) -> list[Any]:
-    if arr.ndim != ndim:
-        raise InputError(f"{name} has shape {list(arr.shape)}; expected a {ndim}-d array")
-    if arr.dtype.kind == "f":
-        bad = np.argwhere(~np.isfinite(arr))
-        if len(bad):
-            idx = "".join(f"[{int(k)}]" for k in bad[0])
-            raise InputError(f"{name}{idx}={arr[tuple(bad[0])]} is not a finite number")
-        conv = lambda v, w: from_float(v, w)  # noqa: E731  (float data: its exact dyadic value)
-    else:
-        conv = lambda v, w: fmpq(int(v))  # noqa: E731
-    if ndim == 1:
-        return [conv(v, f"{name}[{i}]") for i, v in enumerate(arr.tolist())]
-    return [[conv(v, f"{name}[{i}][{j}]") for j, v in enumerate(row)] for i, row in enumerate(arr.tolist())]
-
-
-def _matrix(rows: list[list[fmpq]], shape: tuple[int, int]) -> SparseMatrix:
-    return SparseMatrix.from_row_dicts(shape, [{j: v for j, v in enumerate(r) if v != 0} for r in rows])
-
-
-def _listed(names: set[str]) -> str:
-    shown = sorted(names)[:10]
-    return str(shown) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-
-
-def _pick(tensors: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray | None]:
-    names = set(tensors)
-    if "W_hh" in names:
-        known = {"W_hh", "W_ih", "b", "W_out", "b_out", "h0"}
-        extra = names - known
-        if extra:
-            raise InputError(f"{path}: unexpected arrays {_listed(extra)} (known: {sorted(known)})")
-        return {k: tensors.get(k) for k in known}
-    hh = [n for n in names if n.endswith("weight_hh_l0")]
-    if len(hh) != 1:
-        raise InputError(f"{path}: found neither 'W_hh' nor a PyTorch 'weight_hh_l0' tensor (arrays: {_listed(names)})")
-    prefix = hh[0][: -len("weight_hh_l0")]
-    if any(n.startswith(prefix + "weight_hh_l1") for n in names):
-        raise InputError(f"{path}: stacked RNNs (weight_hh_l1 ...) are not supported yet; give a 1-layer RNN")
-    if any(n.endswith("_reverse") for n in names):
-        raise InputError(f"{path}: bidirectional RNNs are not supported")
-    b_ih, b_hh = tensors.get(prefix + "bias_ih_l0"), tensors.get(prefix + "bias_hh_l0")
-    used = {prefix + s for s in ("weight_hh_l0", "weight_ih_l0", "bias_ih_l0", "bias_hh_l0")} | {"h0"}
-    readout = [n for n in names - used if n.endswith(".weight") or n == "weight"]
-    if len(readout) > 1:
-        raise InputError(f"{path}: several candidate readout weights {_listed(set(readout))}; keep one")
-    w_out = tensors[readout[0]] if readout else None
-    b_out = tensors.get(readout[0][: -len("weight")] + "bias") if readout else None
-    return {"W_hh": tensors[hh[0]], "W_ih": tensors.get(prefix + "weight_ih_l0"), "b_ih": b_ih, "b_hh": b_hh,
-            "W_out": w_out, "b_out": b_out, "h0": tensors.get("h0")}
-
-
-def read(path: Path, data: bytes) -> RnnFile:
+# --- layouts ---------------------------------------------------------------------------------------------------
+def read(path: Path, data: bytes, hints: ReadHints = NO_HINTS) -> RnnFile:
     """A weight file from the bytes of an ``.npz`` or safetensors file (read with ``read_untrusted``)."""
-    tensors = load_npz(data, str(path)) if path.suffix.lower() == ".npz" else load_safetensors(data, str(path))
-    t = _pick(tensors, path)
-    try:
-        w_hh_arr = t["W_hh"]
-        assert w_hh_arr is not None  # _pick raises unless it finds W_hh (or weight_hh_l0)
-        w_hh = _exact(w_hh_arr, "W_hh", 2)
-        n = len(w_hh)
-        if n == 0 or any(len(r) != n for r in w_hh):
-            raise InputError(f"W_hh has shape {list(w_hh_arr.shape)}, expected a nonempty square matrix")
-        w_ih = _exact(arr, "W_ih", 2) if (arr := t.get("W_ih")) is not None else [[] for _ in range(n)]
-        d_in = len(w_ih[0]) if w_ih and w_ih[0] else 0
-        if len(w_ih) != n:
-            raise InputError(f"W_ih has {len(w_ih)} rows, expected hidden_dim={n}")
-        if "b" in t:
-            b = _exact(t["b"], "b", 1) if t["b"] is not None else [ZERO] * n
-        else:
-            parts = {k: _exact(arr, k, 1) for k in ("b_ih", "b_hh") if (arr := t.get(k)) is not None}
-            for k, p in parts.items():
-                if len(p) != n:
-                    raise InputError(f"bias_{k[2:]}_l0 has length {len(p)}, expected hidden_dim={n}")
-            b = [sum((p[i] for p in parts.values()), ZERO) for i in range(n)]
-        if (arr := t.get("W_out")) is not None:
-            w_out = _exact(arr, "W_out", 2)
-            if any(len(r) != n for r in w_out):
-                raise InputError(f"W_out has rows of length {len(w_out[0])}, expected hidden_dim={n}")
-            readout = _matrix(w_out, (len(w_out), n))
-        else:  # y = h
-            readout = SparseMatrix((n, n), tuple(((i, fmpq(1)),) for i in range(n)))
-        d_out = readout.shape[0]
-        b_out = _exact(arr, "b_out", 1) if (arr := t.get("b_out")) is not None else [ZERO] * d_out
-        h0 = _exact(arr, "h0", 1) if (arr := t.get("h0")) is not None else [ZERO] * n
-        net = Network.single(
-            W_hh=_matrix(w_hh, (n, n)),
-            W_ih=_matrix(w_ih, (n, d_in)),
-            b=tuple(b),
-            W_out=readout,
-            b_out=tuple(b_out),
-            h0=tuple(h0),
-        )
-    except InputError as err:
-        raise InputError(f"{path}: {err}") from None
-    return RnnFile(network=net, name=path.stem, source=str(path))
+    if path.suffix.lower() == ".npz":
+        tensors = load_npz(data, str(path))
+        meta_array = tensors.pop(certify_arrays.META_ARRAY, None)
+        meta = None if meta_array is None else certify_arrays.meta_text(meta_array, str(path))
+        metadata: dict[str, str] = {}
+    else:
+        tensors, metadata = load_safetensors_with_metadata(data, str(path))
+        meta = metadata.get(certify_arrays.META_KEY)
+    if meta is not None:
+        return certify_arrays.read(tensors, meta, path, hints)
+    if "W_hh" in tensors:
+        return certify_arrays.read_flat(tensors, path, hints)
+    return torch_names.read(tensors, metadata, path, hints)
+
+
+def write_safetensors(f: RnnFile, path: str | Path) -> None:
+    """certify's own arrays as safetensors (the non-weight parts in ``__metadata__``)."""
+    tensors, meta = certify_arrays.to_arrays(f)
+    Path(path).write_bytes(safetensors_bytes(tensors, metadata={certify_arrays.META_KEY: meta}))
+
+
+def write_npz(f: RnnFile, path: str | Path) -> None:
+    """certify's own arrays as ``.npz`` (the non-weight parts as a uint8 array of JSON text, no pickle)."""
+    tensors, meta = certify_arrays.to_arrays(f)
+    tensors[certify_arrays.META_ARRAY] = np.frombuffer(meta.encode(), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, allow_pickle=False, **tensors)
+    Path(path).write_bytes(buf.getvalue())

@@ -94,7 +94,11 @@ class Simulation:
 
 @dataclass(frozen=True)
 class RnnFile:
-    """Everything in a weight file. ``claims`` stays JSON-shaped; the bounds modules read it."""
+    """Everything in a weight file. ``claims`` stays JSON-shaped; the bounds modules read it.
+
+    ``notes`` say where a reader took what the file does not record (the activation of a state dict, an
+    input convention, an identity readout); ``certify info`` shows them. They are not content.
+    """
 
     network: Network
     name: str = ""
@@ -102,3 +106,4 @@ class RnnFile:
     simulation: Simulation | None = None
     claims: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    notes: tuple[str, ...] = field(default=(), compare=False)

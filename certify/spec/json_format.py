@@ -104,12 +104,10 @@ def format_of(f: RnnFile) -> str:
 
 
 def to_json_doc(f: RnnFile) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "format": format_of(f),
-        "name": f.name,
-        "rnn": _rnn_json(f.network),
-        "input": _input_json(f.input),
-    }
+    doc: dict[str, Any] = {"format": format_of(f)}
+    if f.name:  # an unnamed file is read back named after its path (the reader refuses name "")
+        doc["name"] = f.name
+    doc |= {"rnn": _rnn_json(f.network), "input": _input_json(f.input)}
     if f.simulation is not None:
         doc["simulation"] = {"program": serialize.to_json(f.simulation.program)} | f.simulation.map.to_json()
     if f.claims:

@@ -57,7 +57,8 @@ def _torch_safetensors() -> bytes:
 
     a = _arrays()
     return save({"rnn.weight_hh_l0": a["W_hh"], "rnn.weight_ih_l0": a["W_ih"], "rnn.bias_hh_l0": a["b"],
-                 "rnn.bias_ih_l0": a["b"].astype(np.float32), "fc.weight": a["W_out"], "fc.bias": a["b_out"]})
+                 "rnn.bias_ih_l0": a["b"].astype(np.float32), "fc.weight": a["W_out"], "fc.bias": a["b_out"]},
+                metadata={"nonlinearity": "relu", "input_kind": "constant"})
 
 
 BINARY = {"plain.npz": _npz(False), "packed.npz": _npz(True), "torch.safetensors": _torch_safetensors()}

@@ -100,7 +100,7 @@ def test_an_npy_header_is_checked_before_allocation(shape: tuple[int, ...], expe
 def test_wrong_bias_length_is_an_input_error(run_cli, tmp_path: Path) -> None:
     np.savez(tmp_path / "b.npz", **{"rnn.weight_hh_l0": np.eye(3), "rnn.weight_ih_l0": np.ones((3, 1)),
                                     "rnn.bias_ih_l0": np.zeros(2), "rnn.bias_hh_l0": np.zeros(3)})
-    err = _one_error_line(run_cli, "info", str(tmp_path / "b.npz"))
+    err = _one_error_line(run_cli, "info", str(tmp_path / "b.npz"), "--activation", "relu", "--input-kind", "constant")
     assert "bias_ih_l0 has length 2, expected hidden_dim=3" in err
 
 

@@ -70,7 +70,8 @@ def test_safetensors_torch_names_read_exactly(tmp_path: Path) -> None:
 
     t = _torchlike()
     save_file(t, str(tmp_path / "m.safetensors"))
-    net = io.read(tmp_path / "m.safetensors").network
+    # a state dict records neither its nonlinearity nor its input convention: both are told
+    net = io.read(tmp_path / "m.safetensors", io.ReadHints(activation="relu", input_kind="constant")).network
     assert (net.hidden_dim, net.input_dim, net.output_dim) == (3, 2, 1)
     w = t["rnn.weight_hh_l0"]
     assert net.W_hh.get(1, 2) == fmpq(*float(w[1, 2]).as_integer_ratio())
