@@ -181,7 +181,7 @@ def rollout_layered(net: Network, inputs: Inputs, steps: int, times: Iterable[in
         lanes.step()
         if t in want:
             c, gs, r = lanes.readout()
-            if len(gs) > 1:  # several generators: report a ball (|Σ g_k ξ_k| ≤ Σ |g_k|)
+            if inputs.box is not None:  # a box: report a ball (|Σ g_k ξ_k| ≤ Σ |g_k|)
                 for g in gs:
                     r = up(r + np.abs(g))
                 gs = []
@@ -192,7 +192,7 @@ def rollout_layered(net: Network, inputs: Inputs, steps: int, times: Iterable[in
         if progress is not None and (t % 256 == 0 or t == steps):
             progress(t)
     shape = (0, inputs.size, folded.output_dim)
-    affine_out = mode == "affine" and lanes.ngen == 1
+    affine_out = mode == "affine" and inputs.box is None
     return Enclosures(times=tuple(wanted), inputs=inputs, mid=np.stack(mids) if mids else np.zeros(shape),
                       rad=np.stack(rads) if rads else np.zeros(shape),
                       gen=(np.stack(gens) if gens else np.zeros(shape)) if affine_out else None,
