@@ -83,7 +83,8 @@ def _mp_run(net: Network, x: float, steps: int, kind: str) -> list[mpmath.mpf]:
     for t in range(1, steps + 1):
         u = mpmath.matrix([mpmath.mpf(x) if (kind == "constant" or t == 1) else mpmath.mpf(0)])
         for k, L in enumerate(net.layers):
-            z = dense(L.W_hh) * hs[k] + dense(L.W_ih) * u + mpmath.matrix([mpmath.mpf(int(v.p)) / int(v.q) for v in L.b])
+            b = mpmath.matrix([mpmath.mpf(int(v.p)) / int(v.q) for v in L.b])
+            z = dense(L.W_hh) * hs[k] + dense(L.W_ih) * u + b
             hs[k] = mpmath.matrix([exact_sigma_mp(L.activation, zi) for zi in z])
             u = hs[k]
         y = dense(net.W_out) * hs[-1]
