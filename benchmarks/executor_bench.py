@@ -2,6 +2,7 @@
 
     python benchmarks/executor_bench.py            # CPU (NumPy/BLAS); GPU rows too when CuPy sees a GPU
     python benchmarks/executor_bench.py --quick    # smaller repeat counts
+    python benchmarks/executor_bench.py --deep 1000  # any-RNN: 2-layer tanh, width 64, 4096 lanes, T steps
 
 Prints, per hidden size N ∈ {32, 256, 1024} and batch B ∈ {1, 4096}: the plain float64 step
 (``relu(A @ [h; x; 1])``, bias folded, in place, batched GEMM) and the rigorous step
@@ -166,13 +167,66 @@ def stack_copy_demo(steps: int) -> None:
               f"max |y_float - y_exact| = {worst:.3f}")
 
 
+def deep_tanh_demo(steps: int, width: int = 64, lanes: int = 4096) -> None:
+    """A 2-layer tanh network (issue 11): the layered float64 ball rollout vs a plain float64 NumPy rollout."""
+    from flint import fmpq
+
+    from certify.execute.enclosure import Inputs
+    from certify.execute.layered import rollout_layered
+    from certify.spec.network import Layer, Network
+    from certify.spec.sparse import SparseMatrix
+
+    rng = np.random.default_rng(0)
+
+    def mat(n: int, m: int, scale: float) -> np.ndarray:
+        return np.round(rng.standard_normal((n, m)) * scale * 1024) / 1024  # dyadic: exact in float64 and fmpq
+
+    def sparse(a: np.ndarray) -> SparseMatrix:
+        return SparseMatrix.from_dense([[fmpq(int(v * 1024), 1024) for v in row] for row in a])
+
+    w = [(mat(width, width, 0.9 / np.sqrt(width)), mat(width, 1 if k == 0 else width, 0.5), mat(width, 1, 0.1)[:, 0])
+         for k in range(2)]
+    w_out = mat(1, width, 0.2)
+    layers = tuple(Layer(W_hh=sparse(a), W_ih=sparse(b), b=tuple(fmpq(int(v * 1024), 1024) for v in c),
+                         h0=(fmpq(0),) * width, activation="tanh") for a, b, c in w)
+    net = Network(layers=layers, W_out=sparse(w_out), b_out=(fmpq(0),))
+    xs = np.linspace(-1, 1, lanes)
+    inputs = Inputs.points([fmpq(int(v * 2**20), 2**20) for v in np.round(xs * 2**20) / 2**20])
+
+    def plain() -> np.ndarray:
+        h = [np.zeros((width, lanes)), np.zeros((width, lanes))]
+        x = (np.round(xs * 2**20) / 2**20)[None, :]
+        for _ in range(steps):
+            u = x
+            for k, (a, b, c) in enumerate(w):
+                h[k] = np.tanh(a @ h[k] + b @ u + c[:, None])
+                u = h[k]
+        return w_out @ h[1]
+
+    t0 = time.perf_counter()
+    y = plain()
+    t_plain = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    enc = rollout_layered(net, inputs, steps, [steps])
+    t_ball = time.perf_counter() - t0
+    inside = bool(np.all(np.abs(y[0] - enc.mid[0, :, 0]) <= enc.rad[0, :, 0] + 1e-300))
+    print(f"2-layer tanh, width {width}, {lanes} lanes, {steps} steps (numpy {np.__version__}): plain float64 "
+          f"{t_plain:.2f} s, rigorous float64 balls {t_ball:.2f} s, ratio {t_ball / t_plain:.2f}; widest enclosure "
+          f"{enc.width():.2e}; plain float64 result inside every ball: {inside}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter timing loops")
     ap.add_argument("--gpu-only", action="store_true", help="only the CuPy rows")
     ap.add_argument("--stack-copy", type=int, metavar="T", default=0,
                     help="instead: lane-split rollouts of stack_copy to T steps vs exact and plain float64")
+    ap.add_argument("--deep", type=int, metavar="T", default=0,
+                    help="instead: a 2-layer tanh network (width 64, 4096 lanes) for T steps, balls vs plain float64")
     args = ap.parse_args()
+    if args.deep:
+        deep_tanh_demo(args.deep)
+        return
     if args.stack_copy:
         stack_copy_demo(args.stack_copy)
         return

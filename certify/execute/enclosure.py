@@ -36,14 +36,68 @@ MAX_LANES = 4_000_000
 
 @dataclass(frozen=True)
 class Inputs:
-    """One lane per entry: the constant input x ranges over ``[lo[j], hi[j]]`` (a point when equal)."""
+    """One lane per entry: the input x ranges over ``[lo[j], hi[j]]`` in every dimension (a point when equal),
+    or, with ``box`` (:meth:`boxes`), over one interval per input dimension (``lo``/``hi`` then hold
+    dimension 0).
+    """
 
     lo: tuple[fmpq, ...]
     hi: tuple[fmpq, ...]
+    box: tuple[tuple[tuple[fmpq, fmpq], ...], ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.lo) != len(self.hi) or any(a > b for a, b in zip(self.lo, self.hi, strict=True)):
             raise InputError("inputs: every lane needs lo <= hi")
+        if self.box is not None:
+            if len(self.box) != len(self.lo) or any(not lane for lane in self.box):
+                raise InputError("inputs: a box per lane, each with at least one dimension")
+            for j, lane in enumerate(self.box):
+                for k, (a, b) in enumerate(lane):
+                    if a > b:
+                        raise InputError(f"inputs: lane {j} has x[{k}] in [{a}, {b}], empty")
+
+    @staticmethod
+    def boxes(lanes: list[list[tuple[fmpq, fmpq]]]) -> Inputs:
+        """One lane per box: x[k] ranges over ``lanes[j][k]`` (a point vector when every interval is one).
+
+        >>> b = Inputs.boxes([[(fmpq(0), fmpq(1)), (fmpq(2), fmpq(2))]])
+        >>> b.is_points, [str(v) for v in b.point(0, 2)[:1]], b.dims
+        (False, ['1/2'], 2)
+        """
+        box = tuple(tuple((a, b) for a, b in lane) for lane in lanes)
+        return Inputs(tuple(lane[0][0] for lane in box), tuple(lane[0][1] for lane in box), box)
+
+    @property
+    def dims(self) -> int | None:
+        """Input dimensions of a box (None: the same x in every dimension)."""
+        return len(self.box[0]) if self.box else None
+
+    def _intervals(self, d: int) -> list[list[tuple[fmpq, fmpq]]]:
+        """Per lane, the interval of each of the d input dimensions."""
+        if self.box is None:
+            return [[(a, b)] * d for a, b in zip(self.lo, self.hi, strict=True)]
+        if self.dims != d:
+            raise InputError(f"the inputs have {self.dims} dimensions, the network expects input_dim={d}")
+        return [list(lane) for lane in self.box]
+
+    def point(self, j: int, d: int) -> list[fmpq]:
+        """The exact input vector of lane j (the midpoint of its box)."""
+        return [(a + b) / 2 for a, b in self._intervals(d)[j]]
+
+    def vector_balls(self, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """Float64 balls ``(mid, rad)`` of shape ``(d, B)`` containing each lane's box."""
+        c, g, r = self.vector_affine(d)
+        return c, next_up(g + r)
+
+    def vector_affine(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(centre, half-width, rad)`` of shape ``(d, B)``: x[k] = centre + half·ξ_k with the float error in rad."""
+        c, g, r = (np.zeros((d, self.size)) for _ in range(3))
+        for j, lane in enumerate(self._intervals(d)):
+            for k, (a, b) in enumerate(lane):
+                c[k, j], e1 = float_ball((a + b) / 2, f"x[{j}][{k}]")
+                g[k, j], e2 = float_ball((b - a) / 2, f"x[{j}][{k}]")
+                r[k, j] = next_up(e1 + e2) if (e1 or e2) else 0.0
+        return c, g, r
 
     @staticmethod
     def points(values: list[fmpq]) -> Inputs:
@@ -70,6 +124,8 @@ class Inputs:
 
     @property
     def is_points(self) -> bool:
+        if self.box is not None:
+            return all(a == b for lane in self.box for a, b in lane)
         return all(a == b for a, b in zip(self.lo, self.hi, strict=True))
 
     def mid_half(self) -> tuple[list[fmpq], list[fmpq]]:
@@ -127,6 +183,8 @@ class Enclosures:
             return True
         centre = [from_float(float(v)) for v in self.mid[ti, lane]]
         if self.gen is not None:
+            if self.inputs.box is not None:
+                raise ValueError("an affine enclosure over a box has several generators; it is reported as a ball")
             mids, halves = self.inputs.mid_half()
             xv = mids[lane] if x is None else x
             xi = (xv - mids[lane]) / halves[lane] if halves[lane] != 0 else fmpq(0)

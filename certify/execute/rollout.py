@@ -31,6 +31,7 @@ from certify.execute.backend import Backend, get_backend
 from certify.execute.enclosure import Enclosures, Inputs
 from certify.execute.interval import BallLanes, SimFormat
 from certify.execute.lanes import ExactLanes, LaneSplit, dep_matrices, no_split, sim_bias_rad, split_lanes
+from certify.execute.layered import rollout_layered
 from certify.execute.rounding import float_ball, float_balls, next_up
 from certify.spec.network import Network
 
@@ -132,9 +133,22 @@ def rollout_intervals(
     net: Network, inputs: Inputs, steps: int, times: Iterable[int], backend: str | Backend = "numpy",
     split: bool | LaneSplit = True, mode: str = "auto", sim: SimFormat | None = None,
     progress: Progress | None = None, max_exact_bits: int = MAX_EXACT_BITS, checked: bool = True,
+    kind: str = "constant",
 ) -> Enclosures:
-    """Rigorous enclosures of y_t (constant input x in each lane) at the requested ``times``."""
+    """Rigorous enclosures of y_t (input x in each lane, ``kind`` constant or impulse) at the requested ``times``.
+
+    A one-layer ReLU network with constant input, the same x in every dimension, runs the lane-split
+    executor below; every other network (stacked layers, P/Q, any activation, impulse input, a box of
+    inputs) runs :func:`~certify.execute.layered.rollout_layered` (no lane splitting, no simulated format).
+    """
     be = backend if isinstance(backend, Backend) else get_backend(backend)
+    if not (net.is_single_relu and kind == "constant" and inputs.box is None):
+        if sim is not None:
+            raise InputError(f"simulating a float format needs a one-layer ReLU network with constant input; "
+                             f"this one is {net.describe()}, {kind} input")
+        if isinstance(split, LaneSplit) and split.indep:
+            raise InputError(f"lane splitting needs a one-layer ReLU network; this one is {net.describe()}")
+        return rollout_layered(net, inputs, steps, times, backend=be, mode=mode, kind=kind, progress=progress)
     if mode == "auto":
         mode = "ball" if inputs.is_points else "affine"
     if mode not in ("ball", "affine"):

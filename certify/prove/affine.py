@@ -28,8 +28,11 @@ from dataclasses import dataclass
 
 from flint import fmpq
 
+from certify.errors import InputError
+from certify.execute.layers import check_kind, fold
 from certify.prove import pwl
 from certify.prove.pwl import ONE, Lin
+from certify.spec.activation import PIECEWISE_LINEAR, RELU_FORM
 from certify.spec.network import Network
 
 
@@ -129,4 +132,86 @@ def constant_map(exprs: Sequence[Lin]) -> bool:
     return not pwl.atoms_in(exprs)
 
 
-__all__ = ["ONE", "Propagation", "constant_map", "differences", "preactivation", "propagate", "readout"]
+def activate(name: str, e: Lin, box: Mapping[str, tuple[fmpq, fmpq]], memo: dict | None = None) -> Lin:
+    """σ(e) for a piecewise-linear σ, through its ReLU form (:data:`~certify.spec.activation.RELU_FORM`):
+    ``Σ c·relu(e − k) + a·e + d``, each ReLU decided on the box where it can be.
+
+    >>> from certify.rational import parse_number as q
+    >>> pwl.show(activate("hardtanh", {"x": q(1)}, {"x": (q(-3), q(3))}))
+    'relu(x + 1) - relu(x - 1) - 1'
+    >>> pwl.show(activate("satlin", {"x": q(1)}, {"x": (q(0), q("1/2"))}))
+    'x'
+    """
+    if name not in PIECEWISE_LINEAR:
+        raise InputError(f"activation {name} is not piecewise linear: the symbolic composition and the SMT "
+                         "encodings need relu, hardtanh, satlin or identity")
+    terms, a, d = RELU_FORM[name]
+    out: Lin = pwl.add(pwl.scale(e, a), pwl.constant(fmpq(d)))
+    for c, k in terms:
+        arg = pwl.add(dict(e), pwl.constant(fmpq(-k)))
+        pwl.add(out, pwl.relu(arg, box, memo), c)
+    return out
+
+
+@dataclass(frozen=True)
+class NetworkRun:
+    """Exact expressions of every layer's state and of y_t after each step, in the box's variables."""
+
+    h: list[list[Lin]]
+    outputs: list[list[Lin]]
+
+
+def _affine(rows: Sequence[Sequence[tuple[int, fmpq]]], bias: Sequence[fmpq], v: Sequence[Lin]) -> list[Lin]:
+    out = []
+    for i, row in enumerate(rows):
+        e: Lin = pwl.constant(bias[i])
+        for j, w in row:
+            if v[j]:
+                pwl.add(e, v[j], w)
+        out.append(e)
+    return out
+
+
+def propagate_network(net: Network, box: Mapping[str, tuple[fmpq, fmpq]], steps: int, kind: str = "constant",
+                      inputs: Sequence[Lin] | None = None, memo: dict | None = None) -> NetworkRun:
+    """Compose any piecewise-linear network (stacked layers, P, Q) exactly for ``steps`` steps over the box.
+
+    ``inputs`` are the expressions of x (default: variables ``x0, x1, …``, which the box must range);
+    ``kind`` constant (x_t = x) or impulse (x_1 = x, then 0). Every activation goes through
+    :func:`activate`, so the result holds ReLU atoms only and :mod:`certify.prove.smt` encodes it.
+
+    >>> from certify.rational import parse_number as q
+    >>> from certify.spec.network import Layer
+    >>> from certify.spec.sparse import SparseMatrix
+    >>> net = Network(layers=(Layer.from_dense(W_hh=[[0]], W_ih=[[2]], b=[0], activation="hardtanh"),
+    ...                       Layer.from_dense(W_hh=[[1]], W_ih=[[1]], b=[0], activation="identity")),
+    ...               W_out=SparseMatrix.from_dense([[1]]), b_out=(q(0),))
+    >>> run = propagate_network(net, {"x0": (q(0), q("1/4"))}, steps=2, kind="impulse")
+    >>> [pwl.show(y[0]) for y in run.outputs]
+    ['2*x0', '2*x0']
+    """
+    check_kind(kind, "symbolic")
+    f = fold(net)
+    memo = {} if memo is None else memo
+    xs = list(inputs) if inputs is not None else [{f"x{k}": fmpq(1)} for k in range(f.input_dim)]
+    if len(xs) != f.input_dim:
+        raise InputError(f"{len(xs)} input expressions for input_dim={f.input_dim}")
+    zeros: list[Lin] = [{} for _ in xs]
+    hs = [[pwl.constant(v) for v in s.h0] for s in f.stages]
+    outputs = []
+    for t in range(1, steps + 1):
+        u = xs if kind == "constant" or t == 1 else zeros
+        for k, s in enumerate(f.stages):
+            z = _affine(s.W_hh.rows, s.b, hs[k])
+            for i, row in enumerate(s.W_in.rows):
+                for j, w in row:
+                    if u[j]:
+                        pwl.add(z[i], u[j], w)
+            hs[k] = [activate(s.activation, e, box, memo) for e in z]
+            u = hs[k]
+        outputs.append(_affine(f.W_out.rows, f.b_out, hs[-1]))
+    return NetworkRun(hs, outputs)
+
+
+__all__ = ["ONE", "NetworkRun", "Propagation", "activate", "constant_map", "differences", "preactivation",
+           "propagate", "propagate_network", "readout"]
