@@ -118,15 +118,15 @@ def run_cmd(weights: str, x_text: str | None, x_seq: str | None, x_grid: int | N
 
 
 def _require_interval_engine(f, backend: str, x_grid: int | None) -> None:
-    """The batch engines run one ReLU layer without P and Q, one input, constant input: refuse anything else."""
+    """The batch engines run any network (stacked, P/Q, every activation; tanh and sigmoid in balls only) of one
+    input under constant or impulse input: refuse anything else."""
     what = f"--backend {backend}" + (" with --x-grid" if x_grid is not None else "")
-    f.network.require_single_relu(what)
     if f.network.input_dim != 1:
         raise InputError(f"{what} runs one-input networks; this one has input_dim={f.network.input_dim}: "
                          "use --exact --x with every component")
-    if f.input.kind != "constant":
-        raise InputError(f"{what} runs constant input (x_t = x); this file's input.kind is {f.input.kind!r}: "
-                         "use --exact")
+    if f.input.kind not in ("constant", "impulse"):
+        raise InputError(f"{what} runs constant and impulse inputs; this file's input.kind is {f.input.kind!r}: "
+                         "use --exact --x-seq")
 
 
 def _run_general(f, x_text: str | None, x_seq: str | None, steps: int | None, samples: int,
@@ -229,7 +229,7 @@ def _run_batch(f, x_text, x_grid, x_intervals, steps, backend, prec, no_split, o
         def tick(t: int) -> None:
             bar.update(task, completed=t)
 
-        enc = _enclose(net, inputs, steps, times, backend, prec, not no_split, tick)
+        enc = _enclose(net, inputs, steps, times, backend, prec, not no_split, tick, f.input.kind)
     _print_enclosures(f.name, enc, steps, backend)
     if out_path:
         enc.save_npz(out_path)
@@ -237,18 +237,18 @@ def _run_batch(f, x_text, x_grid, x_intervals, steps, backend, prec, no_split, o
     return 0
 
 
-def _enclose(net, inputs, steps, times, backend, prec, split, tick):
+def _enclose(net, inputs, steps, times, backend, prec, split, tick, kind: str):
     if backend == "arb":
         from certify.execute.balls import rollout_arb
 
-        return rollout_arb(net, inputs, steps, times, prec=prec, split=split, progress=tick)
+        return rollout_arb(net, inputs, steps, times, prec=prec, split=split, progress=tick, kind=kind)
     if backend == "exact":
         from certify.execute.exact import enclosures_exact
 
-        return enclosures_exact(net, inputs, steps, times, progress=tick)
+        return enclosures_exact(net, inputs, steps, times, progress=tick, kind=kind)
     from certify.execute.rollout import rollout_intervals
 
-    return rollout_intervals(net, inputs, steps, times, backend=backend, split=split, progress=tick)
+    return rollout_intervals(net, inputs, steps, times, backend=backend, split=split, progress=tick, kind=kind)
 
 
 def _print_enclosures(name: str, enc, steps: int, backend: str) -> None:

@@ -157,18 +157,33 @@ def test_x_seq_must_agree_with_an_impulse_file(run_cli) -> None:
 
 @pytest.mark.parametrize("args", [("--x-grid", "3"), ("--x-grid", "3", "--x-intervals"),
                                   ("--x", "0,0", "--backend", "numpy"), ("--x", "0,0", "--backend", "arb")])
-def test_interval_engines_refuse_a_deep_network_in_one_line(args, run_cli) -> None:
+def test_interval_engines_refuse_two_inputs_in_one_line(args, run_cli) -> None:
     code, _, err = run_cli("run", str(EXAMPLE), "--steps", "3", *args)
     _one_line_error(code, err)
-    assert "one-layer ReLU network" in err
+    assert "input_dim=2" in err
 
 
-def test_interval_engines_refuse_impulse_input(run_cli, tmp_path: Path) -> None:
-    doc = {"format": "certify.rnn/2", "name": "imp", "input": {"kind": "impulse", "domain": [-1, 1]},
+DEEP_TANH = {"format": "certify.rnn/2", "name": "deep", "input": {"kind": "impulse", "domain": [-1, 1]},
+             "rnn": {"layers": [{"activation": "hardtanh", "W_hh": [["1/2", 0], [0, "1/4"]], "W_ih": [[1], [-1]],
+                                 "b": [0, "1/8"]},
+                                {"activation": "tanh", "W_hh": [["1/2"]], "W_ih": [[1, 1]], "b": [0]}],
+                     "W_out": [[2]]}}
+
+
+@pytest.mark.parametrize("args", [("--x", "1/2", "--backend", "numpy"), ("--x", "1/2", "--backend", "arb"),
+                                  ("--x-grid", "4"), ("--x-grid", "4", "--x-intervals")])
+def test_interval_engines_run_a_deep_tanh_network_with_impulse_input(args, run_cli, tmp_path: Path) -> None:
+    code, out, err = run_cli("run", str(_write(tmp_path, DEEP_TANH)), "--steps", "20", *args)
+    assert code == 0, err
+    assert "every enclosure finite: yes" in out
+
+
+def test_interval_engines_refuse_sequence_input(run_cli, tmp_path: Path) -> None:
+    doc = {"format": "certify.rnn/2", "name": "seq", "input": {"kind": "sequence", "domain": [-1, 1]},
            "rnn": {"activation": "relu", "W_hh": [["1/2"]], "W_ih": [[1]], "b": [0], "W_out": [[1]]}}
     code, _, err = run_cli("run", str(_write(tmp_path, doc)), "--x-grid", "3", "--steps", "3")
     _one_line_error(code, err)
-    assert "input.kind is 'impulse'" in err
+    assert "input.kind is 'sequence'" in err
 
 
 # --- check, report, gate --------------------------------------------------------------------------------------
