@@ -52,6 +52,12 @@ def _dense(rows: Sequence[Sequence[tuple[int, fmpq]]], ncols: int, cols: dict[in
     return arb_mat(data) if rows and ncols else arb_mat(len(rows), ncols)
 
 
+def _float_columns(Y: arb_mat) -> tuple[np.ndarray, np.ndarray]:
+    """The (d_out, B) arb outputs as float64 balls ``(mid, rad)`` of shape (B, d_out)."""
+    balls = [[_ball_to_float(v) for v in row] for row in Y.tolist()]
+    return np.array([[b[0] for b in row] for row in balls]).T, np.array([[b[1] for b in row] for row in balls]).T
+
+
 def _ball_to_float(a: arb) -> tuple[float, float]:
     """A float64 ball containing the arb ball ``a`` (infinite radius if it does not fit)."""
     if not a.is_finite():
@@ -110,9 +116,7 @@ def _run(net: Network, inputs: Inputs, steps: int, times: Iterable[int], sp: Lan
         if t in wanted:
             const = arb_mat([[arb(v)] for v in exact.out_const()])
             Y = (W_out * H if nd else arb_mat(net.output_dim, B)) + const * ones
-            balls = [[_ball_to_float(v) for v in row] for row in Y.tolist()]  # (d_out, B)
-            m = np.array([[b[0] for b in row] for row in balls]).T
-            r = np.array([[b[1] for b in row] for row in balls]).T
+            m, r = _float_columns(Y)
             finite &= np.isfinite(r).all(axis=1)
             out_t.append(t)
             out_m.append(m)
@@ -194,9 +198,7 @@ def _run_layered(f: Folded, inputs: Inputs, steps: int, times: Iterable[int], pr
             u = H[k]
         if t in wanted:
             Y = W_out * H[-1] + b_out * ones
-            balls = [[_ball_to_float(v) for v in row] for row in Y.tolist()]
-            m = np.array([[b[0] for b in row] for row in balls]).T
-            r = np.array([[b[1] for b in row] for row in balls]).T
+            m, r = _float_columns(Y)
             finite &= np.isfinite(r).all(axis=1)
             out_t.append(t)
             out_m.append(m)
