@@ -152,6 +152,23 @@ def scaling() -> None:
         print(f"{n:>14} {t_old:>17.3f}s {time.perf_counter() - t:>13.4f}s")
 
 
+def smt_guard_times() -> None:
+    """How fast the SMT-LIB allowlist guards refuse an oversize text and a text of too many tokens."""
+    from certify.prove import smt_guard
+    from certify.recheck.smt_guard import _smt_guard
+
+    head = "(set-logic QF_LRA)\n(set-option :produce-models true)\n(declare-fun v0 () Real)\n"
+    texts = {"17 MiB comment": head + "; " + "x" * (17 * 2**20) + "\n(check-sat)\n",
+             "2.1e6 tokens": head + "(assert (< (+ " + " ".join(["v0"] * 2_100_000) + ") 0.0))\n(check-sat)\n"}
+    print(f"\n{'SMT guard':<14} {'case':<16} {'seconds':>8}")
+    for guard, check in (("prover", smt_guard.check), ("re-checker", _smt_guard)):
+        for name, text in texts.items():
+            t = time.perf_counter()
+            with contextlib.suppress(Exception):
+                check(text)
+            print(f"{guard:<14} {name:<16} {time.perf_counter() - t:>8.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scaling", action="store_true", help="also time the old quadratic algorithms")
@@ -164,6 +181,7 @@ def main() -> None:
             t = time.perf_counter()
             code, err = _cli(*argv)
             print(f"{name:<44} {code:>4} {time.perf_counter() - t:>8.2f}  {err[:110]}", flush=True)
+    smt_guard_times()
     if args.scaling:
         scaling()
     sys.exit(0)

@@ -6,7 +6,6 @@ bounded time — every command, option and construct outside plain QF_LRA.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -160,14 +159,13 @@ def test_deep_nesting_is_refused_without_recursion_error(guard: str) -> None:
 
 
 @pytest.mark.parametrize("guard", sorted(GUARDS))
-def test_oversize_and_too_many_tokens_are_refused_quickly(guard: str) -> None:
+def test_oversize_and_too_many_tokens_are_refused(guard: str) -> None:
+    """Refused by the size and token limits (how fast is measured by benchmarks/security_limits.py, not here)."""
     fn, err = GUARDS[guard]
-    t0 = time.perf_counter()
     with pytest.raises(err):
         fn(HEAD + "; " + "x" * (17 * 2**20) + "\n" + TAIL)
     with pytest.raises(err):
         fn(HEAD + "(assert (< (+ " + " ".join(["v0"] * 2_100_000) + ") 0.0))\n(check-sat)\n")
-    assert time.perf_counter() - t0 < 30
 
 
 def test_limits_can_be_raised_and_lowered() -> None:
