@@ -52,10 +52,31 @@ def _dense(rows: Sequence[Sequence[tuple[int, fmpq]]], ncols: int, cols: dict[in
     return arb_mat(data) if rows and ncols else arb_mat(len(rows), ncols)
 
 
-def _float_columns(Y: arb_mat) -> tuple[np.ndarray, np.ndarray]:
-    """The (d_out, B) arb outputs as float64 balls ``(mid, rad)`` of shape (B, d_out)."""
-    balls = [[_ball_to_float(v) for v in row] for row in Y.tolist()]
-    return np.array([[b[0] for b in row] for row in balls]).T, np.array([[b[1] for b in row] for row in balls]).T
+class _Samples:
+    """The arb outputs at the requested times, as float64 balls (both arb paths collect them so)."""
+
+    def __init__(self, lanes: int, d_out: int) -> None:
+        self.times: list[int] = []
+        self.mid: list[np.ndarray] = []
+        self.rad: list[np.ndarray] = []
+        self.finite = np.ones(lanes, dtype=bool)
+        self.shape = (0, lanes, d_out)
+
+    def add(self, t: int, Y: arb_mat) -> None:  # noqa: N803
+        """Record y_t, given as a (d_out, B) arb matrix."""
+        balls = [[_ball_to_float(v) for v in row] for row in Y.tolist()]
+        m = np.array([[b[0] for b in row] for row in balls]).T
+        r = np.array([[b[1] for b in row] for row in balls]).T
+        self.finite &= np.isfinite(r).all(axis=1)
+        self.times.append(t)
+        self.mid.append(m)
+        self.rad.append(r)
+
+    def enclosures(self, inputs: Inputs, **extra: Any) -> Enclosures:
+        return Enclosures(times=tuple(self.times), inputs=inputs,
+                          mid=np.stack(self.mid) if self.mid else np.zeros(self.shape),
+                          rad=np.stack(self.rad) if self.rad else np.zeros(self.shape), finite=self.finite,
+                          backend="arb", **extra)
 
 
 def _ball_to_float(a: arb) -> tuple[float, float]:
@@ -105,8 +126,7 @@ def _run(net: Network, inputs: Inputs, steps: int, times: Iterable[int], sp: Lan
     ones = arb_mat([[1] * B])
     H = arb_mat([[arb(net.h0[i])] * B for i in sp.dep]) if nd else arb_mat(0, B)
     wanted = set(times)
-    out_t, out_m, out_r = [], [], []
-    finite = np.ones(B, dtype=bool)
+    samples = _Samples(B, net.output_dim)
     for t in range(1, steps + 1):
         if nd:
             beta = arb_mat([[arb(v)] for v in exact.feed()])
@@ -115,18 +135,10 @@ def _run(net: Network, inputs: Inputs, steps: int, times: Iterable[int], sp: Lan
         exact.step()
         if t in wanted:
             const = arb_mat([[arb(v)] for v in exact.out_const()])
-            Y = (W_out * H if nd else arb_mat(net.output_dim, B)) + const * ones
-            m, r = _float_columns(Y)
-            finite &= np.isfinite(r).all(axis=1)
-            out_t.append(t)
-            out_m.append(m)
-            out_r.append(r)
+            samples.add(t, (W_out * H if nd else arb_mat(net.output_dim, B)) + const * ones)
         if progress is not None and (t % 256 == 0 or t == steps):
             progress(t)
-    shape = (0, B, net.output_dim)
-    return Enclosures(times=tuple(out_t), inputs=inputs, mid=np.stack(out_m) if out_m else np.zeros(shape),
-                      rad=np.stack(out_r) if out_r else np.zeros(shape), finite=finite, backend="arb",
-                      exact_units=len(sp.indep), period=exact.period)
+    return samples.enclosures(inputs, exact_units=len(sp.indep), period=exact.period)
 
 
 def activate(name: str, z: arb) -> arb:
@@ -188,8 +200,7 @@ def _run_layered(f: Folded, inputs: Inputs, steps: int, times: Iterable[int], pr
     W_out = _dense(f.W_out.rows, sizes[-1])
     b_out = arb_mat([[arb(v)] for v in f.b_out])
     wanted = set(times)
-    out_t, out_m, out_r = [], [], []
-    finite = np.ones(B, dtype=bool)
+    samples = _Samples(B, f.output_dim)
     for t in range(1, steps + 1):
         u = X if kind == "constant" or t == 1 else zero_x
         for k, (stage, (w_hh, w_in, b)) in enumerate(zip(f.stages, mats, strict=True)):
@@ -197,14 +208,7 @@ def _run_layered(f: Folded, inputs: Inputs, steps: int, times: Iterable[int], pr
             H[k] = arb_mat([[activate(stage.activation, z) for z in row] for row in Z.tolist()])
             u = H[k]
         if t in wanted:
-            Y = W_out * H[-1] + b_out * ones
-            m, r = _float_columns(Y)
-            finite &= np.isfinite(r).all(axis=1)
-            out_t.append(t)
-            out_m.append(m)
-            out_r.append(r)
+            samples.add(t, W_out * H[-1] + b_out * ones)
         if progress is not None and (t % 256 == 0 or t == steps):
             progress(t)
-    shape = (0, B, f.output_dim)
-    return Enclosures(times=tuple(out_t), inputs=inputs, mid=np.stack(out_m) if out_m else np.zeros(shape),
-                      rad=np.stack(out_r) if out_r else np.zeros(shape), finite=finite, backend="arb")
+    return samples.enclosures(inputs)
