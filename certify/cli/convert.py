@@ -22,8 +22,8 @@ def convert_cmd(source: str, target: str) -> int:
     \b
     Formats (docs/formats.md): .rnn.json / .json (certify.rnn JSON), .safetensors and .npz
     (certify's arrays; read also: PyTorch nn.RNN state dicts), .onnx (RNN nodes).
-    A state dict does not record its nonlinearity:
-      certify convert model.safetensors model.rnn.json --activation tanh
+    A state dict records neither its nonlinearity nor its input convention; say both:
+      certify convert model.safetensors model.rnn.json --activation tanh --input-kind constant
     Every weight is copied exactly; a value the target cannot hold exactly (1/3 in ONNX,
     hardtanh in ONNX) is refused, never rounded. TARGET is read back and must have the
     content hash of SOURCE.
