@@ -21,13 +21,15 @@ certify.errors.InputError: claims.rate_until=1 must be after the last claimed ro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flint import fmpq
+from flint import arb, fmpq
 
 from certify.errors import InputError
+from certify.expr import ArbFunction, arb_to_fmpq, parse_function, value_at
 from certify.rational import parse_number
 from certify.spec.measure import STATIC_CLAIMS, parse_static
 
@@ -37,7 +39,11 @@ KEYS: dict[str, str] = {
     "target": "the function f(x) the output approximates (certify rates)",
     "rate": "the error table [{T, E}]: sup_x |y_T(x) - f(x)| <= E from each T to the next row's",
     "rate_until": "the first RNN step the rate table no longer covers (absent: the last row holds for every later T)",
+    "rate_formula": 'a claimed error law {"E": "expression in T", "T_min": t, "T_max": t}: '
+                    "sup_x |y_T(x) - f(x)| <= E(T) for every T in [T_min, T_max]",
 }
+#: Most steps a rate formula may cover (each T is certified on its own).
+MAX_FORMULA_STEPS = 100_000
 _DECLARED: dict[str, str] = {}
 
 
@@ -70,10 +76,55 @@ class ClaimSpan:
     T: int
     T_end: int | None
     E: fmpq
+    E_up: fmpq | None = None  # when E is a rational lower bound of an irrational claimed value: an upper bound
 
     def meets(self, lo: int, hi: int | None) -> bool:
         """Does [T, T_end) meet [lo, hi)?"""
         return (hi is None or hi > self.T) and (self.T_end is None or self.T_end > lo)
+
+    @property
+    def refutes_above(self) -> fmpq:
+        """A certified error above this refutes the claim (E itself unless E is a rounded-down value)."""
+        return self.E if self.E_up is None else self.E_up
+
+
+@dataclass(frozen=True)
+class RateFormula:
+    """``claims.rate_formula``: E(T) (text, in the variable T) for every T in [T_min, T_max]."""
+
+    E: str
+    T_min: int
+    T_max: int
+
+    def spans(self) -> tuple[ClaimSpan, ...]:
+        """One span per T: E(T) exactly when rational, else rational bounds around it (arb, 128 bits).
+
+        >>> [(s.T, str(s.E)) for s in RateFormula("4**(-T)", 1, 2).spans()]
+        [(1, '1/4'), (2, '1/16')]
+        >>> s = RateFormula("exp(-T)", 1, 1).spans()[0]; s.E < s.E_up
+        True
+        """
+        fn = parse_function(_as_x(self.E))
+        arb_fn = ArbFunction(fn)
+        out = []
+        for t in range(self.T_min, self.T_max + 1):
+            v = value_at(fn, fmpq(t))
+            if v is not None:
+                out.append(ClaimSpan(t, t + 1, v))
+                continue
+            ball = arb_fn(arb(t))
+            if not ball.is_finite():
+                raise InputError(f"claims.rate_formula.E={self.E!r} has no finite value at T={t}")
+            lo, hi = arb_to_fmpq(ball.lower()), arb_to_fmpq(ball.upper())
+            out.append(ClaimSpan(t, t + 1, lo, hi))
+        return tuple(out)
+
+
+def _as_x(text: str) -> str:
+    """The formula with T renamed x (the expression parser's variable); a formula naming x is refused."""
+    if re.search(r"\bx\b", text):
+        raise InputError(f"claims.rate_formula.E={text!r}: the variable is T (x is the network's input)")
+    return re.sub(r"\bT\b", "x", text)
 
 
 @dataclass(frozen=True)
@@ -86,6 +137,7 @@ class Claims:
     rate_until: int | None = None
     unknown: tuple[str, ...] = ()
     problems: tuple[tuple[str, str], ...] = ()
+    rate_formula: RateFormula | None = None
 
     def require(self, *keys: str) -> Claims:
         """These claims, or an InputError listing every problem of ``keys`` (of every key when none is named)."""
@@ -97,7 +149,8 @@ class Claims:
     def spans(self) -> tuple[ClaimSpan, ...]:
         """The rate table as spans: each row up to the next row's T, the last up to ``rate_until``."""
         ends = [r.T for r in self.rate[1:]] + [self.rate_until]
-        return tuple(ClaimSpan(r.T, end, r.E) for r, end in zip(self.rate, ends, strict=True))
+        table = tuple(ClaimSpan(r.T, end, r.E) for r, end in zip(self.rate, ends, strict=True))
+        return table + (self.rate_formula.spans() if self.rate_formula is not None else ())
 
 
 def parse_claims(raw: Mapping[str, Any]) -> Claims:
@@ -112,9 +165,34 @@ def parse_claims(raw: Mapping[str, Any]) -> Claims:
         if msg:
             problems.append(("rate_until", msg))
     target = str(raw["target"]) if "target" in raw else None
+    formula = None
+    if "rate_formula" in raw:
+        formula, msg = _formula(raw["rate_formula"])
+        if msg:
+            problems.append(("rate_formula", msg))
     known = known_keys()
     unknown = tuple(sorted(k for k in raw if k not in known))
-    return Claims(tuple(static.items()), target, rate, until, unknown, tuple(problems))
+    return Claims(tuple(static.items()), target, rate, until, unknown, tuple(problems), formula)
+
+
+def _formula(raw: Any) -> tuple[RateFormula | None, str]:
+    """``claims.rate_formula`` and the problem with it ('' when none); the expression is parsed here."""
+    if not isinstance(raw, dict) or set(raw) != {"E", "T_min", "T_max"}:
+        return None, 'claims.rate_formula must be {"E": "expression in T", "T_min": step, "T_max": step}'
+    lo, hi, text = raw["T_min"], raw["T_max"], raw["E"]
+    for name, v in (("T_min", lo), ("T_max", hi)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            return None, f"claims.rate_formula.{name}={v!r} is not a nonnegative integer step"
+    if hi < lo or hi - lo >= MAX_FORMULA_STEPS:
+        return None, (f"claims.rate_formula covers T={lo}..{hi}: T_max must be at least T_min and the range "
+                      f"under {MAX_FORMULA_STEPS} steps")
+    if not isinstance(text, str):
+        return None, f"claims.rate_formula.E={text!r} is not an expression (a string)"
+    try:
+        parse_function(_as_x(text))
+    except InputError as err:
+        return None, f"claims.rate_formula.E={text!r}: {err}"
+    return RateFormula(text, lo, hi), ""
 
 
 def _rate(raw: Any) -> tuple[tuple[RateClaim, ...], list[str]]:

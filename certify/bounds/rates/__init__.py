@@ -3,7 +3,8 @@ a file's claimed rate table decided against them.
 
 * :mod:`~certify.bounds.rates.table` — :func:`rates`, the entry point;
 * :mod:`~certify.bounds.rates.registry` — rate methods, registered (:func:`register`), tried in order;
-* :mod:`~certify.bounds.rates.enclosure` — the generic method, registered here; plug-ins register
+* :mod:`~certify.bounds.rates.network` — any network without a simulation block: exact pieces, else lanes;
+* :mod:`~certify.bounds.rates.enclosure` — the generic TMNU method, registered here; plug-ins register
   theirs (the universal approximator: :mod:`certify.universal`, loaded by :mod:`certify.plugins`);
 * :mod:`~certify.bounds.rates.decide` — claims against rows, and the simulation theorem they rest on;
 * :mod:`~certify.bounds.rates.samples` — measured (float64) errors, a plot aid and a witness hint;
@@ -28,11 +29,13 @@ from certify.bounds.rates.model import (
     RatesReport,
     report_json,
 )
+from certify.bounds.rates.network import NETWORK
 from certify.bounds.rates.registry import Declined, MethodRows, RateMethod, RateQuery, methods, register
 from certify.bounds.rates.samples import lower_at, sample_grid
 from certify.bounds.rates.table import rates
 
 register(ENCLOSURE)
+register(NETWORK)
 
 __all__ = [
     "LANES", "MAX_LANES", "SAMPLES", "ClaimCheck", "ClaimSpan", "Declined", "MethodRows", "RateMethod", "RateOptions",

@@ -79,6 +79,25 @@ def decide(f: RnnFile, fx: sympy.Expr, rows: list[RateRow], span: ClaimSpan) -> 
     return decide_rows(rows, span, f.simulation.map.t0, replayed, f.source)
 
 
+def decide_network(f: RnnFile, fx: sympy.Expr, rows: list[RateRow], span: ClaimSpan) -> ClaimCheck:
+    """Decide one claim on a network's own rows; where a sampled error exceeds E, the sampled x is replayed
+    exactly (piecewise-linear networks) for a witness."""
+    net, kind = f.network, f.input.kind
+
+    def replayed(row: RateRow) -> RateRow:
+        assert row.sampled_x is not None
+        x = fmpq(int((fmpq(*row.sampled_x.as_integer_ratio()) * 2**24).floor()), 2**24)
+        y = [yt for t, _, yt in net.run([x], row.T, kind=kind)][-1][0] if row.T >= 1 else net.output(net.h0)[0]
+        low = lower_at(fx, x, y)
+        return replace(row, lower=low, witness=x) if low > row.lower else row
+
+    exact = net.is_piecewise_linear
+    check = decide_rows(rows, span, 0, replayed if exact else None, f.source)
+    if not exact and check.verdict is Verdict.REFUTED:
+        return replace(check, reason=check.reason.replace("--exact)", "--backend arb --prec 256)"))
+    return check
+
+
 def decide_rows(rows: list[RateRow], span: ClaimSpan, t0: int, replay: Callable[[RateRow], RateRow] | None = None,
                 source: str = "") -> ClaimCheck:
     """Decide ``span`` on ``rows``; ``replay`` raises a row's lower bound by an exact run (module docstring)."""
@@ -89,10 +108,11 @@ def decide_rows(rows: list[RateRow], span: ClaimSpan, t0: int, replay: Callable[
     last = max((r.T_end for r in rows if r.T_end is not None), default=None)
     uncovered = not hit or (t_end is None and all(r.T_end is not None for r in rows)) or (
         t_end is not None and last is not None and t_end > last and all(r.T_end is not None for r in rows))
-    bad = [r for r in hit if r.lower > e]
+    e_up = span.refutes_above
+    bad = [r for r in hit if r.lower > e_up]
     if not bad and replay is not None:
-        bad = [r for r in (replay(r) for r in hit if r.sampled is not None and r.sampled > float(e))
-               if r.lower > e][:1]
+        bad = [r for r in (replay(r) for r in hit if r.sampled is not None and r.sampled > float(e_up))
+               if r.lower > e_up][:1]
     if bad:
         r = bad[0]
         return ClaimCheck(t, t_end, e, Verdict.REFUTED,

@@ -19,8 +19,12 @@ import sympy
 from flint import arb, fmpq
 
 from certify.bounds.rates.model import RateRow
+from certify.execute.enclosure import Inputs
+from certify.execute.layered import rollout_layered
 from certify.execute.tmnu_enclosure import control_path, sample_outputs
 from certify.expr import ArbFunction, arb_to_fmpq, numpy_function
+from certify.rational import from_float
+from certify.spec.network import Network
 from certify.tmnu.program import Program
 
 
@@ -45,6 +49,36 @@ def with_samples(program: Program, fx: sympy.Expr, rows: list[RateRow], samples:
                 if s in ys and np.all(np.isfinite(ys[s]))]
         best = max(errs) if errs else (None, None)
         out.append(replace(r, sampled=best[0], sampled_x=best[1]))
+    return out
+
+
+def with_network_samples(net: Network, kind: str, lo: fmpq, hi: fmpq, fx: sympy.Expr, rows: list[RateRow],
+                         samples: int) -> list[RateRow]:
+    """The rows with the largest |y_T - f| on ``samples`` float64 points of [lo, hi] (the enclosures' midpoints at
+    exact points; a plot aid, never a bound)."""
+    if samples <= 0 or not rows:
+        return rows
+    s = sample_grid(samples)
+    xs = [from_float(float(lo) + (float(hi) - float(lo)) * (v + 1) / 2) for v in s]
+    xs = [min(max(x, lo), hi) for x in xs]
+    times = sorted({r.T for r in rows if r.T >= 1})
+    if not times:
+        return rows
+    enc = rollout_layered(net, Inputs.points(xs), max(times), times, mode="ball", kind=kind)
+    xf = np.array([float(x) for x in xs])
+    fv = numpy_function(fx)(xf)
+    out = []
+    for r in rows:
+        if r.T not in enc.times:
+            out.append(r)
+            continue
+        y = enc.mid[enc.times.index(r.T), :, 0]
+        err = np.abs(y - fv)
+        if not np.all(np.isfinite(err)):
+            out.append(r)
+            continue
+        i = int(np.argmax(err))
+        out.append(replace(r, sampled=float(err[i]), sampled_x=float(xf[i])))
     return out
 
 

@@ -34,10 +34,10 @@ from __future__ import annotations
 import time
 
 from certify.bounds.claims import ClaimSpan, parse_claims
-from certify.bounds.rates.decide import Theorem, conditional, decide, simulation_theorem
+from certify.bounds.rates.decide import Theorem, conditional, decide, decide_network, simulation_theorem
 from certify.bounds.rates.model import LANES, MAX_LANES, SAMPLES, RateOptions, RatesReport
 from certify.bounds.rates.registry import Declined, RateQuery, certify_rows
-from certify.bounds.rates.samples import with_samples
+from certify.bounds.rates.samples import with_network_samples, with_samples
 from certify.errors import InputError
 from certify.expr import check_continuous, parse_function
 from certify.spec.file import RnnFile
@@ -53,15 +53,13 @@ def rates(f: RnnFile, *, samples: int = SAMPLES, lanes: int = LANES, max_lanes: 
     the TMNU run; a claim is decided for the RNN only when the simulation theorem is proved (``theorem``;
     by default decided here with ``certify check``), otherwise it is UNKNOWN."""
     start = time.perf_counter()
-    if f.simulation is None:
-        raise InputError("certify rates needs a file with a simulation block (a compiled TMNU program)")
     parsed = parse_claims(f.claims)
     if parsed.target is None:
         raise InputError("the file claims no target function (claims.target); nothing to compare y_T with")
     fx = parse_function(parsed.target)
     check_continuous(fx, parsed.target)
     if claims is None:
-        parsed.require("rate", "rate_until")  # validated before any work
+        parsed.require("rate", "rate_until", "rate_formula")  # validated before any work
         spans, until = parsed.spans(), parsed.rate_until
     else:
         spans, until = tuple(sorted(claims, key=lambda s: s.T)), None
@@ -71,9 +69,15 @@ def rates(f: RnnFile, *, samples: int = SAMPLES, lanes: int = LANES, max_lanes: 
     except Declined as err:
         raise InputError(f"no rate method can analyse this file: {err}") from None
     notes = [*declined, *found.notes]
-    rows = with_samples(f.simulation.program, fx, list(found.rows), samples)
-    theorem = theorem if theorem is not None else simulation_theorem(f)
-    checks = tuple(conditional(decide(f, fx, rows, span), theorem) for span in spans)
+    if f.simulation is None:  # the rows are the network's own outputs: no simulation theorem to rest on
+        lo, hi = f.input.domain
+        rows = with_network_samples(f.network, f.input.kind, lo, hi, fx, list(found.rows), samples)
+        theorem = Theorem(Verdict.PROVED, "the rows are certified on the network itself")
+        checks = tuple(decide_network(f, fx, rows, span) for span in spans)
+    else:
+        rows = with_samples(f.simulation.program, fx, list(found.rows), samples)
+        theorem = theorem if theorem is not None else simulation_theorem(f)
+        checks = tuple(conditional(decide(f, fx, rows, span), theorem) for span in spans)
     if theorem.verdict is not Verdict.PROVED:
         notes.append(f"the simulation theorem is not proved ({theorem.reason}): the rows are the TMNU's errors, "
                      "not certified for the RNN")
