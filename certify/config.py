@@ -98,6 +98,7 @@ class Target:
     baseline: Path
     thresholds: Thresholds = Thresholds()
     fresh_check: bool = True  # False: read the obligations' verdicts from the (fresh) baseline certificate
+    require_simulation: bool | None = None  # None: the configuration's require_simulation
 
 
 @dataclass(frozen=True)
@@ -218,10 +219,14 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
             continue
         if "baseline" in table and not _template_ok(table["baseline"], f"construction.{name}.baseline", problems):
             continue
-        extra = sorted(set(table) - {*THRESHOLD_KEYS, "weights", "baseline", "fresh_check"})
+        extra = sorted(set(table) - {*THRESHOLD_KEYS, "weights", "baseline", "fresh_check", "require_simulation"})
         if extra:
             problems.append(f"construction.{name}: unknown key {_key(extra[0])} (allowed: weights, baseline, "
-                            f"fresh_check, {', '.join(THRESHOLD_KEYS)})")
+                            f"fresh_check, require_simulation, {', '.join(THRESHOLD_KEYS)})")
+        needs_sim = table.get("require_simulation")
+        if needs_sim is not None and not isinstance(needs_sim, bool):
+            problems.append(f"construction.{name}.require_simulation={quote(needs_sim)} must be true or false")
+            needs_sim = None
         fresh = table.get("fresh_check", flags["fresh_check"] is not False)
         if not isinstance(fresh, bool):
             problems.append(f"construction.{name}.fresh_check={quote(fresh)} must be true or false")
@@ -235,7 +240,7 @@ def parse(doc: dict[str, Any], source: Path, exists: Callable[[Path], bool] | No
             continue
         t = targets[name]
         b = root / str(table["baseline"]) if "baseline" in table else t.baseline
-        targets[name] = Target(name, t.weights, b, t.thresholds.merged(own), fresh)
+        targets[name] = Target(name, t.weights, b, t.thresholds.merged(own), fresh, needs_sim)
     if not targets:
         problems.append("no weight files to check (set weights = [...])")
     if problems:

@@ -134,6 +134,8 @@ def gate_one(t: Target, timeout: float, require_simulation: bool, recheck: bool,
              rlimit: int | None = None) -> Outcome:
     """All checks of one construction (``timeout`` and ``rlimit``: per SMT query of the fresh check)."""
     start = time.perf_counter()
+    if t.require_simulation is not None:  # the construction's own setting wins (a hand-built network has none)
+        require_simulation = t.require_simulation
     f = io.read(t.weights)
     sha = content_sha256(f)
     base = _baseline(t)

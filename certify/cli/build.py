@@ -1,4 +1,4 @@
-"""`certify build`: named constructions → weight files (today: the universal approximator)."""
+"""`certify build`: named constructions → weight files (the universal approximator, the clocked squaring RNN)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,31 @@ def universal_cmd(f_text: str, target_text: str | None, rounds: int | None, rati
     console.print(f"  network: hidden_dim {compiled.network.hidden_dim}, max |weight| {st.max_abs} "
                   f"({st.max_abs_at}); the same for every f — only h0 (the stream) differs")
     console.print(f"  wrote {output} (content sha256 {content_sha256(f)[:16]}…) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+@build_group.command("squaring")
+@click.option("--domain", "domain_text", default="1", show_default=True,
+              help="D: the input x ranges over [-D, D] (exact, e.g. 2 or 3/2).")
+@click.option("--up-to", type=IntRange(2, 10_000), default=40, show_default=True,
+              help="Last RNN step T of the claimed rate (claims.rate_formula: D^2*4^(-T) for 2 <= T <= this).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="Weight file to write (certify.rnn/1 JSON).")
+def squaring_cmd(domain_text: str, up_to: int, output: str) -> int:
+    """The clocked squaring RNN for x^2 on [-D, D]: 8 ReLU units, impulse input, one sawtooth
+    level per step, so that sup|y_T - x^2| = D^2*4^(-T) exactly for T >= 2 (claimed in the file,
+    attained with equality). Certify the claim with `certify rates OUTPUT` (exact pieces)."""
+    from certify.constructions.clocked import PUBLISHED_WIDTH, squaring_file
+    from certify.spec import io
+
+    d = parse_number(domain_text, where="--domain")
+    f = squaring_file(d, up_to)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    io.write(f, output)
+    console.print(f"squaring RNN on [-{d}, {d}]: hidden_dim {f.network.hidden_dim} (the published construction: "
+                  f"{PUBLISHED_WIDTH} for degree N, {80 * 2 + 11} for N = 2); impulse input; claimed "
+                  f"sup|y_T - x^2| = {d * d}*4^(-T) for 2 <= T <= {up_to}")
+    console.print(f"  wrote {output} (content sha256 {content_sha256(f)[:16]}…); check it with: certify rates {output}")
     return 0
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flint import fmpq
+
 from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
+from certify.constructions.clocked import squaring_file
 from certify.constructions.examples import EXAMPLE_CLAIMS, EXAMPLES
 from certify.spec import io
 
@@ -23,3 +26,5 @@ def _example(name: str) -> Callable[[], io.RnnFile]:
 
 #: name -> function building the weight file that ``make proofs`` writes to proofs/<name>/<name>.rnn.json
 BUNDLED: dict[str, Callable[[], io.RnnFile]] = {name: _example(name) for name in EXAMPLES}
+#: Hand-built networks (no TMNU, no simulation block): their claims are rates, certified on the network itself.
+BUNDLED["squaring_clocked"] = lambda: squaring_file(fmpq(2), up_to=14)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from certify.bounds.claims import parse_claims
 from certify.bounds.rates import claimed_rate
 from certify.compiler.tmnu_to_rnn import hidden_dim_formula
 from certify.errors import InputError
@@ -218,7 +219,7 @@ def measured_errors(f: RnnFile, times: list[int], o: ReportOptions) -> list[Rate
 
 
 def _rollouts(f: RnnFile, o: ReportOptions) -> tuple[Rates, Trajectory]:
-    rate = _claimed(f.claims.get("rate"))
+    rate = _claimed(f.claims)
     sim = f.simulation
     want = max((p.T for p in rate), default=(sim.map.t0 + 30 * sim.map.c) if sim else 100)
     s = run_samples(f, o.samples, _steps(f, o, want), o.plot_points, {p.T for p in rate})
@@ -235,9 +236,13 @@ def _rollouts(f: RnnFile, o: ReportOptions) -> tuple[Rates, Trajectory]:
     return rates, Trajectory(tuple(to_string(x) for x in s.xs), s.times, s.values, s.targets)
 
 
-def _claimed(v: Any) -> list[RatePoint]:
-    """``claims.rate`` as points (through :func:`certify.bounds.rates.claimed_rate`, the one parser of it)."""
-    return [RatePoint(t, to_string(e)) for t, e in claimed_rate({"rate": v})]
+def _claimed(claims: dict[str, Any]) -> list[RatePoint]:
+    """``claims.rate`` and ``claims.rate_formula`` as points (through :mod:`certify.bounds.claims`, the one parser
+    of them; a formula's value rounded down where it is irrational)."""
+    table = [RatePoint(t, to_string(e)) for t, e in claimed_rate({"rate": claims.get("rate") or []})]
+    formula = parse_claims({"rate_formula": claims["rate_formula"]}).require().rate_formula \
+        if "rate_formula" in claims else None
+    return table + ([RatePoint(s.T, to_string(s.E)) for s in formula.spans()] if formula is not None else [])
 
 
 def _exceeds(p: RatePoint, claimed: tuple[RatePoint, ...]) -> bool:

@@ -29,7 +29,6 @@ from certify.report.model import RateCheck, RatePoint, Section, Table
 from certify.spec.file import RnnFile
 
 NO_TARGET = "the file names no target function (claims.target)"
-NO_SIMULATION = "the rates are certified through the TMNU, and this file has no simulation block"
 
 
 @dataclass(frozen=True)
@@ -65,8 +64,6 @@ def certified_rates(f: RnnFile, enabled: bool = True) -> CertifiedRates:
         return not_computed(NO_TARGET)
     if not enabled:
         return not_computed("skipped for this report (--no-rates)")
-    if f.simulation is None:
-        return not_computed(NO_SIMULATION)
     load_plugins()
     try:
         rep = rates(f)
@@ -101,8 +98,6 @@ def check_errors(f: RnnFile, rows: list[tuple[int, fmpq]]) -> list[RateCheck] | 
     """
     if parse_claims(f.claims).target is None:
         return NO_TARGET
-    if f.simulation is None:
-        return NO_SIMULATION
     spans = tuple(ClaimSpan(T, T + 1, E) for T, E in dict(sorted(rows)).items())
     load_plugins()
     try:

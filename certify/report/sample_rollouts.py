@@ -70,6 +70,13 @@ def outputs(net: Network, xs: list[fmpq], steps: int) -> list[list[fmpq]]:
     return [ys for _, ys in run_many(net, xs, steps)]
 
 
+def _run_each(net: Network, xs: list[fmpq], steps: int, kind: str) -> Iterator[tuple[int, list[fmpq]]]:
+    """(t, [y_t(x)[0] for x in xs]) for t = 1..steps, each x run exactly on its own."""
+    runs = [net.run([x], steps, kind=kind) for x in xs]
+    for t in range(1, steps + 1):
+        yield t, [next(r)[2][0] for r in runs]
+
+
 def _relu(z: fmpq) -> fmpq:
     return z if z > 0 else ZERO
 
@@ -89,7 +96,7 @@ class Samples:
     def largest(self) -> list[RatePoint]:
         """Per runtime T, the largest error over the sample inputs (exact when every f(x) is rational)."""
         out = []
-        for T in sorted(self.errors):
+        for T in sorted(T for T in self.errors if self.errors[T]):
             err, _, x = max(self.errors[T], key=lambda e: e[0])
             exact = all(e[1] for e in self.errors[T])
             out.append(RatePoint(T, to_string(err) if exact else decimal(err, 20), exact, to_string(x)))
@@ -99,8 +106,11 @@ class Samples:
 def run_samples(f: RnnFile, samples: int, steps: int, plot_points: int, error_times: set[int]) -> Samples:
     """Roll out ``samples`` inputs of ``f`` for ``steps`` steps; errors at ``error_times`` when f names a target."""
     net = f.network
-    # the lane-split rollout is that of one ReLU layer driven by a constant input: nothing else is sampled
-    runs = net.is_single_relu and f.input.kind == "constant" and net.input_dim == 1 and net.output_dim >= 1
+    # the lane-split rollout is that of one ReLU layer driven by a constant input; any other piecewise-linear
+    # network with one input, constant or impulse, is run input by input (Network.run)
+    fast = net.is_single_relu and f.input.kind == "constant"
+    runs = (fast or (net.is_piecewise_linear and f.input.kind in ("constant", "impulse"))) \
+        and net.input_dim == 1 and net.output_dim >= 1
     xs = sample_inputs(*f.input.domain, samples) if runs else []
     target = parse_function(str(f.claims["target"])) if "target" in f.claims else None
     times = sample_times(steps, plot_points)
@@ -113,7 +123,8 @@ def run_samples(f: RnnFile, samples: int, steps: int, plot_points: int, error_ti
     values: list[list[str]] = [[] for _ in xs]
     errors: dict[int, list[tuple[fmpq, bool, fmpq]]] = {T: [] for T in rate_ts}
     if xs:
-        for t, ys in run_many(net, xs, steps):
+        rollouts = run_many(net, xs, steps) if fast else _run_each(net, xs, steps, f.input.kind)
+        for t, ys in rollouts:
             if t in keep:
                 for k, y in enumerate(ys):
                     values[k].append(decimal(y, 12))
