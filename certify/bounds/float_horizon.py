@@ -53,7 +53,8 @@ MAX_BITS = 4096
 
 @dataclass(frozen=True)
 class Absorbed:
-    """Unit ``unit``'s contribution to unit ``into`` (−1: the readout) is absorbed in ``fmt`` from step ``t``."""
+    """Unit ``unit``'s contribution to unit ``into`` (−1: the readout) is absorbed in ``fmt`` from step ``t``;
+    ``unit == into``: the unit's own sum cancels to below the rounding of its terms (2 − (2 − 2^(−t)))."""
 
     unit: int
     into: int
@@ -310,6 +311,7 @@ def absorbed_units(net: Network, kind: str, points: list[list[fmpq]], steps: int
             terms = _terms(net, h, input_at(kind, x, t))
             for into, row in terms.items():
                 big = max((abs(v) for _, v in row), default=fmpq(0))
+                total = sum((v for _, v in row), fmpq(0))
                 for unit, v in row:
                     if v == 0 or unit < 0:
                         continue
@@ -317,6 +319,10 @@ def absorbed_units(net: Network, kind: str, points: list[list[fmpq]], steps: int
                         if abs(v) * 2**p < big:
                             key = (unit, into, fmt)
                             first[key] = min(first.get(key, t), t)
+                for fmt, (p, _) in FORMATS.items():  # the sum itself cancels below its terms' rounding
+                    if into >= 0 and total != 0 and abs(total) * 2**p < big:
+                        key = (into, into, fmt)
+                        first[key] = min(first.get(key, t), t)
             h = net.step(h, input_at(kind, x, t))
     return sorted((Absorbed(u, i, t, fmt) for (u, i, fmt), t in first.items()), key=lambda a: (a.t, a.unit, a.into))
 

@@ -33,19 +33,29 @@ SAMPLES, LANES, MAX_LANES = 2001, 256, 2**14
 @click.option("--max-lanes", type=IntRange(1, 2**24), default=MAX_LANES, show_default=True,
               help="Enclosure method: most lanes per row before a claim is left UNKNOWN.")
 @click.option("--horizon", type=IntRange(1, 10**8), default=None,
-              help="Enclosure method: certify rows up to this RNN step (default: the last claimed T).")
+              help="Certify rows up to this RNN step (default: the last claimed T).")
+@click.option("--max-pieces", type=IntRange(1, 2**26), default=2**16, show_default=True,
+              help="Networks without a simulation block: most exact linear pieces of y_T before later rows go to "
+                   "float64 lanes.")
 def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_arg: str | None, json_out: str | None,
-              samples: int, lanes: int, max_lanes: int, horizon: int | None) -> int:
+              samples: int, lanes: int, max_lanes: int, horizon: int | None, max_pieces: int) -> int:
     """Certify sup_x |y_T(x) - f(x)| against the RNN step T, and check the file's claims.rate.
 
     \b
-    Rows: the output can only change at TMNU steps whose op writes the output register (read off
-    the program), so each row's bound holds from its T up to the next row's. For the universal
+    A compiled TMNU program: the output can only change at TMNU steps whose op writes the output
+    register, so each row's bound holds from its T up to the next row's. For the universal
     interpreter a row is a round: certified sup|P_r - f| plus the proven arithmetic error. For any
     other program: affine-in-x enclosures on x-lanes against arb enclosures of f, bisected.
+    \b
+    Any other network (no simulation block; one input, constant or impulse, x over input.domain):
+    every step T is a row. Piecewise-linear activations: y_T is enumerated exactly as linear
+    pieces in x and |piece - f| bounded on each (exact for polynomial f, so a claim attained with
+    equality is PROVED); beyond --max-pieces, or for tanh/sigmoid: float64 affine enclosures on
+    x-lanes, bisected up to --max-lanes. Claims: claims.rate, or claims.rate_formula =
+    {"E": "D**2*4**(-T)", "T_min": 2, "T_max": 30} (every T in the range).
     A claimed E(T) is PROVED when certified, REFUTED (naming T and a witness x) when a rigorous
     lower bound exceeds it, UNKNOWN otherwise. Exit 0 / 10 / 20; the last line is RESULT: ...
-    The bounds assume the simulation theorem of the file, which `certify check` proves.
+    For a compiled program the bounds assume its simulation theorem, which `certify check` proves.
     """
     from certify.bounds.claims import parse_claims
     from certify.bounds.rates import rates, report_json
@@ -62,7 +72,7 @@ def rates_cmd(weights: str, plot_path: str | None, no_plot: bool, json_arg: str 
     for key in parse_claims(f.claims).unknown:
         err_console.print(f"warning: claims.{key} is not a claim certify reads; it is ignored")
     load_plugins()
-    rep = rates(f, samples=samples, lanes=lanes, max_lanes=max_lanes, horizon=horizon)
+    rep = rates(f, samples=samples, lanes=lanes, max_lanes=max_lanes, horizon=horizon, max_pieces=max_pieces)
     t = Table(title=f"{rep.name}: error versus runtime, f = {rep.target}  (method: {rep.method})",
               title_justify="left")
     cols = ["T from", "to", "row"]

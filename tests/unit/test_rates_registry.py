@@ -83,10 +83,10 @@ def test_bounds_never_imports_a_plugin_and_plugins_load_in_one_place() -> None:
     code = ("import sys, certify.bounds.rates, certify.report.junit; "
             "assert not [m for m in sys.modules if m.startswith('certify.universal')], 'bounds imported universal'; "
             "assert 'certify.gate' not in sys.modules, 'junit imported the gate'; "
-            "assert [m.name for m in certify.bounds.rates.methods()] == ['enclosure']; "
+            "assert [m.name for m in certify.bounds.rates.methods()] == ['network', 'enclosure']; "
             "from certify.plugins import load_plugins; print(load_plugins())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "('universal', 'enclosure')"
+    assert out.stdout.strip() == "('universal', 'network', 'enclosure')"
     assert [m.name for m in methods()][-1] == "enclosure"
 
 

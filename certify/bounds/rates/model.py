@@ -15,6 +15,7 @@ from typing import Any
 
 from flint import fmpq
 
+from certify.execute.pieces import MAX_PIECES
 from certify.rational import to_string
 from certify.verdict import Verdict, combine
 
@@ -33,6 +34,7 @@ class RateOptions:
     max_lanes: int = MAX_LANES
     horizon: int | None = None
     rel_tol: float = 0.05
+    max_pieces: int = MAX_PIECES
 
 
 @dataclass(frozen=True)

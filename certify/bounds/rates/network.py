@@ -28,7 +28,7 @@ from certify.bounds.rates.registry import Declined, MethodRows, RateQuery
 from certify.errors import InputError
 from certify.execute.enclosure import Enclosures, Inputs
 from certify.execute.layered import rollout_layered
-from certify.execute.pieces import MAX_PIECES, PieceRun, TooManyPieces
+from certify.execute.pieces import PieceRun, TooManyPieces
 from certify.rational import from_float
 from certify.spec.file import RnnFile
 from certify.spec.network import Network
@@ -106,7 +106,8 @@ def network_rows(query: RateQuery) -> MethodRows:
     rows: list[RateRow] = []
     rest = tasks
     if net.is_piecewise_linear:
-        rows, rest, more = piece_rows(net, kind, lo, hi, tasks, query.fx, query.options.rel_tol, MAX_PIECES)
+        rows, rest, more = piece_rows(net, kind, lo, hi, tasks, query.fx, query.options.rel_tol,
+                                      query.options.max_pieces)
         notes += more
     if rest:
         lanes = lane_rows(net, kind, lo, hi, rest, query.fx, query.options.lanes, query.options.max_lanes,

@@ -39,6 +39,7 @@ from certify.bounds.rates.model import LANES, MAX_LANES, SAMPLES, RateOptions, R
 from certify.bounds.rates.registry import Declined, RateQuery, certify_rows
 from certify.bounds.rates.samples import with_network_samples, with_samples
 from certify.errors import InputError
+from certify.execute.pieces import MAX_PIECES
 from certify.expr import check_continuous, parse_function
 from certify.spec.file import RnnFile
 from certify.verdict import Verdict
@@ -46,7 +47,7 @@ from certify.verdict import Verdict
 
 def rates(f: RnnFile, *, samples: int = SAMPLES, lanes: int = LANES, max_lanes: int = MAX_LANES,
           horizon: int | None = None, rel_tol: float = 0.05, theorem: Theorem | None = None,
-          claims: tuple[ClaimSpan, ...] | None = None) -> RatesReport:
+          claims: tuple[ClaimSpan, ...] | None = None, max_pieces: int = MAX_PIECES) -> RatesReport:
     """Certify the error-versus-runtime table of a weight file and decide its claims (module docstring).
 
     ``claims``: the spans to decide instead of the file's ``claims.rate`` table. The rows are outputs of
@@ -63,7 +64,7 @@ def rates(f: RnnFile, *, samples: int = SAMPLES, lanes: int = LANES, max_lanes: 
         spans, until = parsed.spans(), parsed.rate_until
     else:
         spans, until = tuple(sorted(claims, key=lambda s: s.T)), None
-    query = RateQuery(f, fx, spans, until, RateOptions(lanes, max_lanes, horizon, rel_tol))
+    query = RateQuery(f, fx, spans, until, RateOptions(lanes, max_lanes, horizon, rel_tol, max_pieces))
     try:
         method, found, declined = certify_rows(query)
     except Declined as err:
