@@ -7,7 +7,7 @@ certify proves (and the bytes of its certificates and reports) must not depend o
 happen to be installed beside it, and a new plug-in is one line in :data:`PLUGINS`.
 
 >>> load_plugins()
-('universal', 'enclosure')
+('universal', 'network', 'enclosure')
 """
 
 from __future__ import annotations

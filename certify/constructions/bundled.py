@@ -1,7 +1,7 @@
 """The constructions this project ships proofs for (``proofs/<name>/``), as weight files.
 
 >>> sorted(BUNDLED)[:3]
-['counter', 'squaring', 'stack_copy']
+['counter', 'squaring', 'squaring_clocked']
 """
 
 from __future__ import annotations

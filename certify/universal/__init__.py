@@ -8,7 +8,7 @@ package; :mod:`certify.plugins` loads it for the commands, the report and the ga
 
 >>> from certify.bounds.rates import methods
 >>> [m.name for m in methods()]
-['universal', 'enclosure']
+['universal', 'network', 'enclosure']
 """
 
 from __future__ import annotations
