@@ -37,6 +37,8 @@ KEYS: dict[str, str] = {
     "target": "the function f(x) the output approximates (certify rates)",
     "rate": "the error table [{T, E}]: sup_x |y_T(x) - f(x)| <= E from each T to the next row's",
     "rate_until": "the first RNN step the rate table no longer covers (absent: the last row holds for every later T)",
+    "width_target": "the target class a deep narrow network's width is measured against (certify width FILE): "
+                    "continuous, seq2vec, lp-compact or lp-rdx",
 }
 _DECLARED: dict[str, str] = {}
 

@@ -79,3 +79,43 @@ def universal_cmd(f_text: str, target_text: str | None, rounds: int | None, rati
 def _e(q: fmpq | None) -> str:
     """A certified upper bound for people: 4 significant digits, rounded up."""
     return "—" if q is None else round_decimal(q, 4, "up")
+
+
+@build_group.command("deep-narrow")
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="Weight file to write (certify.rnn/2 JSON, sequence input over K^N).")
+@click.option("--prove/--no-prove", default=True, show_default=True,
+              help="Prove the network equal to the target on K^N right away (as `certify equiv OUTPUT TARGET`).")
+def deep_narrow_cmd(target: str, output: str, prove: bool) -> int:
+    """Compile a past-dependent TARGET (certify.deep-target/1: f[t] a one-hidden-layer ReLU network of x[1:t]) to a
+    deep narrow ReLU RNN whose outputs equal f[t] exactly on K^N: width d_x + d_y + 2 for continuous targets
+    (Theorem 5 allows d_x + d_y + 3), d_x + d_y + 1 for seq2vec ones (Theorem 9). The file claims width_max
+    (checked by `certify check`) and its width_target (read by `certify width`)."""
+    from certify.deep.equivalence import prove_equal
+    from certify.deep.narrow import compile_target
+    from certify.deep.target import read_target
+    from certify.deep.width import bound
+    from certify.spec import io
+    from certify.spec.file import InputSpec, RnnFile
+    from certify.verdict import exit_code, result_line
+
+    start = time.perf_counter()
+    tg = read_target(target)
+    net = compile_target(tg)
+    f = RnnFile(network=net, name=f"{tg.name}_narrow", input=InputSpec("sequence", tg.domain, tg.N),
+                claims={"width_max": net.width, "width_target": tg.kind})
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    io.write(f, output)
+    b = bound(tg.dx, tg.dy, "relu", tg.kind)
+    console.print(f"compiled {tg.name} ({tg.kind}, d_x = {tg.dx}, d_y = {tg.dy}, N = {tg.N}): depth {net.depth}, "
+                  f"width {net.width} (paper: <= {b.width}, {b.theorem}); wrote {output} "
+                  f"(content sha256 {content_sha256(f)[:16]}…) in {time.perf_counter() - start:.2f} s")
+    if not prove:
+        console.print(f"prove it with: certify equiv {output} {target}")
+        return 0
+    eq = prove_equal(net, tg)
+    n = sum(1 for r in eq.results if r.verdict.value == "PROVED")
+    console.print(result_line(eq.verdict, f.name, f"y_t = f[t] on K^{tg.N}: {n} of {len(eq.results)} times proved "
+                              f"({', '.join(sorted({r.method for r in eq.results}))}) in {eq.seconds:.2f} s"))
+    return exit_code(eq.verdict)

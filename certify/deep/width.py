@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from certify.errors import InputError
+from certify.spec.network import Network
 
 VERSIONS = ("jmlr", "arxiv-v1")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -171,3 +172,32 @@ def paper_activation(name: str) -> str:
         raise InputError(f"activation {name!r} is degenerate or not covered by the paper (covered: "
                          f"{', '.join(BY_DEFINITION)})")
     return BY_DEFINITION[name]
+
+
+@dataclass(frozen=True)
+class FileWidth:
+    """A network's measured width against the paper's bound for its activation and target class."""
+
+    measured: int
+    bound: WidthBound
+
+    @property
+    def meets(self) -> bool | None:
+        """Whether the measured width is within the bound (None where the table states no bound)."""
+        return None if self.bound.width is None else self.measured <= self.bound.width
+
+
+def file_width(net: Network, target: str, version: str = "jmlr") -> FileWidth:
+    """The width of ``net`` (its largest layer) against the bound for its (single) activation and ``target``.
+
+    >>> net = Network.from_dense(W_hh=[[0, 0], [0, 1]], W_ih=[[1], [1]], b=[0, 0], W_out=[[1, 1]], b_out=[0],
+    ...                          h0=[0, 0])
+    >>> fw = file_width(net, "continuous")
+    >>> fw.measured, fw.bound.width, fw.meets
+    (2, 5, True)
+    """
+    names = set(net.activations)
+    if len(names) != 1:
+        raise InputError(f"the network mixes activations {sorted(names)}: the paper's bounds are for one activation")
+    act = paper_activation(names.pop())
+    return FileWidth(net.width, bound(net.input_dim, net.output_dim, act, target, "rnn", version))
