@@ -93,3 +93,13 @@ def test_equiv_on_another_network(run_cli, tmp_path: Path) -> None:
     one.write_text(json.dumps(doc))
     code, _, err = run_cli("equiv", str(ROOT / "examples" / "deep_hardtanh.rnn.json"), str(one))
     assert code == 2 and "input_dim=2" in err and "dx=1" in err
+
+
+def test_committed_example_network_is_fresh_and_proved(run_cli, tmp_path: Path) -> None:
+    """examples/deep_narrow.rnn.json is what `certify build deep-narrow` writes for the example target today."""
+    fresh = tmp_path / "fresh.rnn.json"
+    assert run_cli("build", "deep-narrow", str(EXAMPLE), "-o", str(fresh), "--no-prove")[0] == 0
+    committed = ROOT / "examples" / "deep_narrow.rnn.json"
+    assert json.loads(fresh.read_text()) == json.loads(committed.read_text())
+    code, out, _ = run_cli("equiv", str(committed), str(EXAMPLE))
+    assert code == 0 and "RESULT: PROVED" in out
