@@ -30,6 +30,12 @@ def equiv_cmd(weights: str, target: str, timeout: float, rlimit: int | None, jso
 
     f = io.read(weights)
     tg = read_target(target)
+    if f.input.kind != "sequence":
+        console.print(f"note: {weights} declares input.kind={f.input.kind}; certify equiv drives it with the sequence "
+                      f"x_1 … x_{tg.N} over the target's K^{tg.N}")
+    elif f.input.domains != tg.domain and f.input.dim == tg.dx:
+        console.print(f"note: {weights} declares the domain {f.input.describe_domain()}; the proof is over the "
+                      f"target's K = {' x '.join(f'[{lo}, {hi}]' for lo, hi in tg.domain)}")
     eq = prove_equal(f.network, tg, timeout=timeout, rlimit=rlimit)
     t = Table(title=f"{f.name or weights} = {tg.name} on K^{tg.N}", title_justify="left")
     for col in ("t", "verdict", "method", "seconds", "evidence"):

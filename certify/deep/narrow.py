@@ -95,8 +95,30 @@ def node_max(tg: Target, nd: Node) -> fmpq:
     return max(hi, ZERO)
 
 
+#: The deepest network :func:`compile_target` builds (each layer costs the proof time at every t).
+MAX_DEPTH = 50_000
+
+
+def depth_bound(tg: Target) -> int:
+    """An upper bound of the depth :func:`compile_target` reaches, known before building anything.
+
+    >>> from certify.deep.target import Target
+    >>> depth_bound(Target.from_lists(dx=1, dy=1, N=2, domain=[[0, 1]], steps=[
+    ...     {"t": 2, "A": [[1, 1]], "c": [0], "W": [[1]], "d": [0]}], kind="seq2vec"))
+    4
+    """
+    h = sum(len(s.A) + 1 for s in tg.steps)
+    if tg.kind == "seq2vec":
+        return 1 + (h - 1) * (tg.N + 1)
+    return 1 + h * (tg.dx * (2 * tg.N - 2) + 4)
+
+
 def compile_target(tg: Target) -> Network:
     """The deep narrow ReLU RNN of ``tg`` (continuous or seq2vec construction, by ``tg.kind``)."""
+    bound = depth_bound(tg)
+    if bound > MAX_DEPTH:
+        raise InputError(f"target {tg.name!r} may need depth up to {bound}, above the limit {MAX_DEPTH} (fewer hidden "
+                         "nodes, a shorter N or fewer inputs)")
     return _seq2vec(tg) if tg.kind == "seq2vec" else _continuous(tg)
 
 

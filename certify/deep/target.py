@@ -34,9 +34,11 @@ from certify.untrusted import check_name, current_limits, quote
 
 FORMAT = "certify.deep-target/1"
 KINDS = ("continuous", "seq2vec")
-#: Largest sequence length N and hidden width H_t a target file may give (each costs proof time).
+#: Largest sequence length N and hidden width H_t a target file may give (each costs proof time), and the most
+#: numbers all its A matrices may hold together.
 MAX_N = 64
 MAX_HIDDEN = 256
+MAX_A_ENTRIES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -216,9 +218,14 @@ def parse_target(doc: Any, source: str) -> Target:
     if len(raw) > n:
         raise InputError(f"steps has {len(raw)} entries, more than N={n}")
     steps = []
+    entries = 0
     for i, st in enumerate(raw):
         where = f"steps[{i}]"
         t = integer(field(st, "t", where), f"{where}.t", 1, n)
+        rows = field(st, "A", where)
+        entries += sum(len(r) if isinstance(r, list) else 1 for r in rows) if isinstance(rows, list) else 0
+        if entries > MAX_A_ENTRIES:
+            raise InputError(f"{where}.A: the A matrices hold more than {MAX_A_ENTRIES} numbers together")
         for key in st:
             if key not in ("t", "A", "c", "W", "d"):
                 raise InputError(f"{where}: unknown key {quote(key)} (known: t, A, c, W, d)")

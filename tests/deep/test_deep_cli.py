@@ -103,3 +103,14 @@ def test_committed_example_network_is_fresh_and_proved(run_cli, tmp_path: Path) 
     assert json.loads(fresh.read_text()) == json.loads(committed.read_text())
     code, out, _ = run_cli("equiv", str(committed), str(EXAMPLE))
     assert code == 0 and "RESULT: PROVED" in out
+
+
+def test_a_target_too_deep_to_compile_is_refused_before_building(run_cli, tmp_path: Path) -> None:
+    dx, n = 8, 64
+    doc = {"format": "certify.deep-target/1", "name": "deep", "kind": "continuous", "dx": dx, "dy": 1, "N": n,
+           "domain": [[0, 1]] * dx,
+           "steps": [{"t": t, "A": [[1] * (t * dx)], "c": [0], "W": [[1]], "d": [0]} for t in range(1, n + 1)]}
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps(doc))
+    code, _, err = run_cli("build", "deep-narrow", str(big), "-o", str(tmp_path / "o.rnn.json"))
+    assert code == 2 and "depth up to" in err and "50000" in err

@@ -14,7 +14,7 @@ from deep_reference import run_network, run_target
 from flint import fmpq, fmpq_mat
 
 from certify.deep.equivalence import prove_equal
-from certify.deep.narrow import compile_target, lemma6_matrix, width_of
+from certify.deep.narrow import compile_target, depth_bound, lemma6_matrix, width_of
 from certify.deep.target import Target, parse_target
 from certify.deep.width import bound
 from certify.spec import io
@@ -76,6 +76,7 @@ def test_compiled_network_equals_target_exactly(kind: str, seed: int, tmp_path: 
     tg = parse_target(doc, "random")
     net = compile_target(tg)
     assert net.width == width_of(tg) <= (bound(tg.dx, tg.dy, "relu", kind).width or 0)
+    assert net.depth <= depth_bound(tg)
     ndoc = written(net, tg, tmp_path)
     for xs in sequences(rng, doc, 12):
         ys, want = run_network(ndoc, xs), run_target(doc, xs)
@@ -188,3 +189,28 @@ def test_grid_of_the_example_by_reference(tmp_path: Path) -> None:
         xs = [rng.choice(tokens) for _ in range(doc["N"])]
         ys, want = run_network(ndoc, xs), run_target(doc, xs)
         assert all(ys[t - 1] == f for t, f in want.items())
+
+
+def test_a_difference_on_a_tiny_corner_is_found() -> None:
+    """The target plus relu(x_4[0] − (1 − 1/1000))·5 at t = 4: it differs from the compiled network only where
+    x_4[0] > 999/1000 (random sampling would rarely see it); z3 finds it and the witness replays."""
+    doc = json.loads(EXAMPLE.read_text())
+    net = compile_target(parse_target(doc, "example"))
+    last = doc["steps"][-1]
+    changed = dict(last, A=[*last["A"], [0] * 6 + [1, 0]], c=[*last["c"], "-999/1000"], W=[[*last["W"][0], 5]])
+    other = dict(doc, steps=[*doc["steps"][:-1], changed])
+    eq = prove_equal(net, parse_target(other, "other"))
+    assert [r.verdict for r in eq.results] == [Verdict.PROVED] * 3 + [Verdict.REFUTED]
+    x4 = eq.results[-1].witness[3][0]
+    assert x4 > fmpq(999, 1000)
+    xs = [[Fraction(int(v.p), int(v.q)) for v in x] for x in eq.results[-1].witness]
+    assert run_target(other, xs)[4] != run_target(doc, xs)[4]
+
+
+def test_equal_functions_written_differently_are_proved_by_smt() -> None:
+    """relu(x) − relu(−x) = x: not the same expression, so the symbolic step cannot decide it; z3 proves it."""
+    tg = Target.from_lists(dx=1, dy=1, N=1, domain=[[-1, 1]], steps=[
+        {"t": 1, "A": [[1], [-1]], "c": [0, 0], "W": [[1, -1]], "d": [0]}])
+    ident = Network.from_dense(W_hh=[[0]], W_ih=[[1]], b=[1], W_out=[[1]], b_out=[-1], h0=[0])   # relu(x+1) − 1
+    eq = prove_equal(ident, tg)
+    assert eq.verdict is Verdict.PROVED and eq.results[0].method == "smt"
