@@ -119,3 +119,40 @@ def deep_narrow_cmd(target: str, output: str, prove: bool) -> int:
     console.print(result_line(eq.verdict, f.name, f"y_t = f[t] on K^{tg.N}: {n} of {len(eq.results)} times proved "
                               f"({', '.join(sorted({r.method for r in eq.results}))}) in {eq.seconds:.2f} s"))
     return exit_code(eq.verdict)
+
+
+@build_group.command("deep-lp")
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("-M", "M", type=IntRange(1, 16), default=2, show_default=True, help="Quantiser bits per input value.")
+@click.option("--delta", "delta_text", default=None,
+              help="Width of each quantiser ramp (exact, in (0, 2^-M); default 2^-(M+12)).")
+@click.option("-p", "p", type=IntRange(1, 16), default=1, show_default=True, help="The p of the L^p error.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="Weight file to write (certify.rnn/2 JSON, sequence input over [0, 1]^dx).")
+def deep_lp_cmd(target: str, M: int, delta_text: str | None, p: int, output: str) -> int:  # noqa: N803
+    """The L^p construction (Theorem 15) of a continuous TARGET with d_y = 1 on K = [0, 1]^{d_x}: quantiser, the
+    eq. 48 packer, a memoriser and a clamp; writes the network and prints, for each t, a certified upper bound on
+    ||f[t] - y_t||_{L^p(K^N)} (cell by cell exact composition, plus the measure of the misrouted set)."""
+    from certify.deep.lp import build_lp, certify_lp
+    from certify.deep.target import read_target
+    from certify.spec import io
+    from certify.spec.file import InputSpec, RnnFile
+
+    start = time.perf_counter()
+    tg = read_target(target)
+    delta = parse_number(delta_text, where="--delta") if delta_text is not None else fmpq(1, 2 ** (M + 12))
+    lp = build_lp(tg, M, delta)
+    f = RnnFile(network=lp.network, name=f"{tg.name}_lp", input=InputSpec("sequence", tg.domain, tg.N),
+                claims={"width_max": lp.network.width, "width_target": "lp-compact"})
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    io.write(f, output)
+    console.print(f"compiled {tg.name} (M = {M}, delta = {delta}): depth {lp.network.depth}, width "
+                  f"{lp.network.width}, {len(lp.points)} memoriser points; wrote {output}")
+    t = Table(title=f"certified L^{p} error on [0, 1]^({tg.dx} x {tg.N})", title_justify="left")
+    for col in ("t", "good cells", "misrouted measure", f"||f[t] - y_t||_{p} <="):
+        t.add_column(col, justify="right")
+    for b in certify_lp(tg, lp, p):
+        t.add_row(str(b.t), str(b.cells), _e(b.bad_measure), _e(b.upper))
+    console.print(t)
+    console.print(f"  done in {time.perf_counter() - start:.2f} s")
+    return 0

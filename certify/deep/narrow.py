@@ -46,7 +46,7 @@ ONE = fmpq(1)
 
 
 @dataclass
-class _Unit:
+class Unit:
     """One unit's pre-activation: Σ inp[j]·u[j] (this layer's input) + Σ rec[j]·h[j] (its own previous state) + bias."""
 
     inp: dict[int, fmpq] = field(default_factory=dict)
@@ -54,7 +54,8 @@ class _Unit:
     bias: fmpq = ZERO
 
 
-def _layer(units: list[_Unit], n_in: int) -> Layer:
+def relu_layer(units: list[Unit], n_in: int) -> Layer:
+    """A ReLU layer of these units reading ``n_in`` inputs, initial state 0."""
     n = len(units)
     return Layer(W_hh=SparseMatrix.from_row_dicts((n, n), [u.rec for u in units]),
                  W_ih=SparseMatrix.from_row_dicts((n, n_in), [u.inp for u in units]),
@@ -187,33 +188,33 @@ def _continuous(tg: Target) -> Network:
     first = []
     for k, (lo, hi) in enumerate(tg.domain):
         scale = 1 / (2 * (hi - lo))
-        first.append(_Unit(inp={k: scale}, rec={dx: ONE}, bias=1 - lo * scale))
-    first.append(_Unit(rec={dx: ONE}, bias=ONE))
-    layers = [_layer(first, dx)]
+        first.append(Unit(inp={k: scale}, rec={dx: ONE}, bias=1 - lo * scale))
+    first.append(Unit(rec={dx: ONE}, bias=ONE))
+    layers = [relu_layer(first, dx)]
 
-    def wide(b: _Unit, a: _Unit, w: tuple[fmpq, ...] = ()) -> None:
+    def wide(b: Unit, a: Unit, w: tuple[fmpq, ...] = ()) -> None:
         """One layer of width d_x + d_y + 2: z carried, buffer b, accumulator a, y (+ w·buffer of the input)."""
         fresh = len(layers) == 1   # the first wide layer reads z only and sets y to its offset
-        units = [_Unit(inp={k: ONE}) for k in range(dx)] + [b, a]
+        units = [Unit(inp={k: ONE}) for k in range(dx)] + [b, a]
         for m, j in enumerate(ys):
-            u = _Unit(bias=yoff[m]) if fresh else _Unit(inp={j: ONE})
+            u = Unit(bias=yoff[m]) if fresh else Unit(inp={j: ONE})
             if w and w[m]:
                 u.inp[buf] = w[m]
             units.append(u)
-        layers.append(_layer(units, dx + 1 if fresh else width))
+        layers.append(relu_layer(units, dx + 1 if fresh else width))
 
     for nd in nds:
         e = _time_constants(tg, nd)
         ph = _phi(tg, nd, e)
-        terms = [_Unit(inp={k: ONE}, bias=-b) for k, b, _ in ph.terms]
-        init = _Unit(inp={k: ph.lin[k] for k in range(dx) if ph.lin[k]}, bias=ph.offset + ph.const)
-        wide(terms[0] if terms else _Unit(), init)
+        terms = [Unit(inp={k: ONE}, bias=-b) for k, b, _ in ph.terms]
+        init = Unit(inp={k: ph.lin[k] for k in range(dx) if ph.lin[k]}, bias=ph.offset + ph.const)
+        wide(terms[0] if terms else Unit(), init)
         for j in range(1, len(terms)):
-            wide(terms[j], _Unit(inp={acc: ONE, buf: ph.terms[j - 1][2]}))
+            wide(terms[j], Unit(inp={acc: ONE, buf: ph.terms[j - 1][2]}))
         last = {acc: ONE} | ({buf: ph.terms[-1][2]} if terms else {})
-        wide(_Unit(), _Unit(inp=last, rec={acc: ONE}, bias=-ph.offset))                 # Σ over time
-        wide(_Unit(inp={acc: ONE}, bias=nd.c - sum(e[:nd.T], ZERO)), _Unit())            # the node
-        wide(_Unit(), _Unit(), w=nd.w)                                                   # into y
+        wide(Unit(), Unit(inp=last, rec={acc: ONE}, bias=-ph.offset))                 # Σ over time
+        wide(Unit(inp={acc: ONE}, bias=nd.c - sum(e[:nd.T], ZERO)), Unit())            # the node
+        wide(Unit(), Unit(), w=nd.w)                                                   # into y
     w_out = SparseMatrix.from_row_dicts((dy, width), [{j: ONE} for j in ys])
     return Network(layers=tuple(layers), W_out=w_out, b_out=tuple(-v for v in yoff))
 
@@ -248,16 +249,16 @@ def _seq2vec(tg: Target) -> Network:
     layers: list[Layer] = []
     pending: tuple[fmpq, ...] = ()
 
-    def add(units_acc: _Unit) -> None:
+    def add(units_acc: Unit) -> None:
         first = not layers
-        units = [_Unit(inp={k: ONE}, bias=-lows[k]) if first else _Unit(inp={k: ONE}) for k in range(dx)]
+        units = [Unit(inp={k: ONE}, bias=-lows[k]) if first else Unit(inp={k: ONE}) for k in range(dx)]
         units.append(units_acc)
         for m, j in enumerate(ys):
-            u = _Unit(bias=yoff[m]) if first else _Unit(inp={j: ONE})
+            u = Unit(bias=yoff[m]) if first else Unit(inp={j: ONE})
             if pending and pending[m]:
                 u.inp[acc] = pending[m]
             units.append(u)
-        layers.append(_layer(units, dx if first else width))
+        layers.append(relu_layer(units, dx if first else width))
 
     for nd in nds:
         coef_b = [_solve(n, [nd.a[j][k] if j < nd.T else ZERO for j in range(n)]) for k in range(dx)]
@@ -271,11 +272,11 @@ def _seq2vec(tg: Target) -> Network:
             if m:
                 inp[acc] = ONE
             x_shift = sum((b * lo for b, lo in zip(bm, lows, strict=True)), ZERO) if not layers else ZERO
-            add(_Unit(inp=inp, rec={acc: ONE}, bias=theta - x_shift))
+            add(Unit(inp=inp, rec={acc: ONE}, bias=theta - x_shift))
             pending = ()
         shift = sum((v * lo for row in nd.a for v, lo in zip(row, lows, strict=True)), ZERO)
-        add(_Unit(inp={acc: ONE}, bias=nd.c + shift - k_theta))                         # the node
+        add(Unit(inp={acc: ONE}, bias=nd.c + shift - k_theta))                         # the node
         pending = nd.w
-    add(_Unit())                                                                          # the last node into y
+    add(Unit())                                                                          # the last node into y
     w_out = SparseMatrix.from_row_dicts((dy, width), [{j: ONE} for j in ys])
     return Network(layers=tuple(layers), W_out=w_out, b_out=tuple(st.d[m] - yoff[m] for m in range(dy)))
