@@ -19,6 +19,7 @@ from pathlib import Path
 from flint import fmpq
 
 from certify.deep.equivalence import prove_equal
+from certify.deep.lp import build_lp, certify_lp
 from certify.deep.narrow import compile_target
 from certify.deep.target import parse_target
 from certify.spec.network import Layer, Network
@@ -77,6 +78,23 @@ def main() -> None:
         print(f"| {name} | {nodes} | {net.depth} | {net.width} | {tc:.2f} | {eq.verdict.value} "
               f"({', '.join(sorted({r.method for r in eq.results}))}) | {eq.seconds:.2f} | {bad.verdict.value} | "
               f"{bad.seconds:.2f} |")
+    lp_doc = {"format": "certify.deep-target/1", "name": "lp", "kind": "continuous", "dx": 1, "dy": 1, "N": 3,
+              "domain": [[0, 1]],
+              "steps": [{"t": 1, "A": [[1]], "c": [0], "W": [[1]], "d": [0]},
+                        {"t": 2, "A": [[1, -1], [-1, 1]], "c": [0, 0], "W": [[1, 1]], "d": [0]},
+                        {"t": 3, "A": [[1, 1, 1]], "c": ["-1"], "W": [[2]], "d": ["1/4"]}]}
+    tg = parse_target(lp_doc, "lp")
+    print()
+    print("| L^p network (d_x=1, d_y=1, N=3) | depth | width | points | L^1 bound t=1, 2, 3 | L^2 bound t=1, 2, 3 "
+          "| s |")
+    print("|---|---|---|---|---|---|---|")
+    for m in (1, 2, 3):
+        t0 = time.perf_counter()
+        lp = build_lp(tg, m, fmpq(1, 2 ** (m + 12)))
+        one, two = certify_lp(tg, lp, 1), certify_lp(tg, lp, 2)
+        print(f"| M = {m} | {lp.network.depth} | {lp.network.width} | {len(lp.points)} | "
+              f"{', '.join(f'{float(b.upper):.3g}' for b in one)} | "
+              f"{', '.join(f'{float(b.upper):.3g}' for b in two)} | {time.perf_counter() - t0:.1f} |")
 
 
 if __name__ == "__main__":
