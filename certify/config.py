@@ -79,6 +79,7 @@ class Thresholds:
     weight_bits_max: int | None = None
     nonzeros_max: int | None = None
     distinct_weights_max: int | None = None
+    width_max: int | None = None
     weight_abs_max: fmpq | None = None
     error: tuple[tuple[int, fmpq], ...] = ()  # (T, E): certified sup error at runtime T is at most E
 

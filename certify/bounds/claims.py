@@ -41,6 +41,8 @@ KEYS: dict[str, str] = {
     "rate_until": "the first RNN step the rate table no longer covers (absent: the last row holds for every later T)",
     "rate_formula": 'a claimed error law {"E": "expression in T", "T_min": t, "T_max": t}: '
                     "sup_x |y_T(x) - f(x)| <= E(T) for every T in [T_min, T_max]",
+    "width_target": "the target class a deep narrow network's width is measured against (certify width FILE): "
+                    "continuous, seq2vec, lp-compact or lp-rdx",
 }
 #: Most steps a rate formula may cover (each T is certified on its own).
 MAX_FORMULA_STEPS = 100_000

@@ -10,7 +10,8 @@ compile --claims``), never claims certify makes on the file's behalf.
 >>> [(s.key, s.value) for s in suggestions(net)][:3]
 [('hidden_dim_max', '1'), ('weight_abs_max', '2'), ('weight_bits_max', '2')]
 >>> static_block(net)
-'{"hidden_dim_max": 1, "weight_abs_max": 2, "weight_bits_max": 2, "nonzeros_max": 3, "distinct_weights_max": 3}'
+'{"hidden_dim_max": 1, "weight_abs_max": 2, "weight_bits_max": 2, "nonzeros_max": 3, "distinct_weights_max": 3, \
+"width_max": 1}'
 """
 
 from __future__ import annotations

@@ -104,3 +104,80 @@ def squaring_cmd(domain_text: str, up_to: int, output: str) -> int:
 def _e(q: fmpq | None) -> str:
     """A certified upper bound for people: 4 significant digits, rounded up."""
     return "—" if q is None else round_decimal(q, 4, "up")
+
+
+@build_group.command("deep-narrow")
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="Weight file to write (certify.rnn/2 JSON, sequence input over K^N).")
+@click.option("--prove/--no-prove", default=True, show_default=True,
+              help="Prove the network equal to the target on K^N right away (as `certify equiv OUTPUT TARGET`).")
+def deep_narrow_cmd(target: str, output: str, prove: bool) -> int:
+    """Compile a past-dependent TARGET (certify.deep-target/1: f[t] a one-hidden-layer ReLU network of x[1:t]) to a
+    deep narrow ReLU RNN whose outputs equal f[t] exactly on K^N: width d_x + d_y + 2 for continuous targets
+    (Theorem 5 allows d_x + d_y + 3), d_x + d_y + 1 for seq2vec ones (Theorem 9). The file claims width_max
+    (checked by `certify check`) and its width_target (read by `certify width`)."""
+    from certify.deep.equivalence import prove_equal
+    from certify.deep.narrow import compile_target
+    from certify.deep.target import read_target
+    from certify.deep.width import bound
+    from certify.spec import io
+    from certify.spec.file import InputSpec, RnnFile
+    from certify.verdict import exit_code, result_line
+
+    start = time.perf_counter()
+    tg = read_target(target)
+    net = compile_target(tg)
+    f = RnnFile(network=net, name=f"{tg.name}_narrow", input=InputSpec("sequence", tg.domain, tg.N),
+                claims={"width_max": net.width, "width_target": tg.kind})
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    io.write(f, output)
+    b = bound(tg.dx, tg.dy, "relu", tg.kind)
+    console.print(f"compiled {tg.name} ({tg.kind}, d_x = {tg.dx}, d_y = {tg.dy}, N = {tg.N}): depth {net.depth}, "
+                  f"width {net.width} (paper: <= {b.width}, {b.theorem}); wrote {output} "
+                  f"(content sha256 {content_sha256(f)[:16]}…) in {time.perf_counter() - start:.2f} s")
+    if not prove:
+        console.print(f"prove it with: certify equiv {output} {target}")
+        return 0
+    eq = prove_equal(net, tg)
+    n = sum(1 for r in eq.results if r.verdict.value == "PROVED")
+    console.print(result_line(eq.verdict, f.name, f"y_t = f[t] on K^{tg.N}: {n} of {len(eq.results)} times proved "
+                              f"({', '.join(sorted({r.method for r in eq.results}))}) in {eq.seconds:.2f} s"))
+    return exit_code(eq.verdict)
+
+
+@build_group.command("deep-lp")
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("-M", "M", type=IntRange(1, 16), default=2, show_default=True, help="Quantiser bits per input value.")
+@click.option("--delta", "delta_text", default=None,
+              help="Width of each quantiser ramp (exact, in (0, 2^-M); default 2^-(M+12)).")
+@click.option("-p", "p", type=IntRange(1, 16), default=1, show_default=True, help="The p of the L^p error.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="Weight file to write (certify.rnn/2 JSON, sequence input over [0, 1]^dx).")
+def deep_lp_cmd(target: str, M: int, delta_text: str | None, p: int, output: str) -> int:  # noqa: N803
+    """The L^p construction (Theorem 15) of a continuous TARGET with d_y = 1 on K = [0, 1]^{d_x}: quantiser, the
+    eq. 48 packer, a memoriser and a clamp; writes the network and prints, for each t, a certified upper bound on
+    ||f[t] - y_t||_{L^p(K^N)} (cell by cell exact composition, plus the measure of the misrouted set)."""
+    from certify.deep.lp import build_lp, certify_lp
+    from certify.deep.target import read_target
+    from certify.spec import io
+    from certify.spec.file import InputSpec, RnnFile
+
+    start = time.perf_counter()
+    tg = read_target(target)
+    delta = parse_number(delta_text, where="--delta") if delta_text is not None else fmpq(1, 2 ** (M + 12))
+    lp = build_lp(tg, M, delta)
+    f = RnnFile(network=lp.network, name=f"{tg.name}_lp", input=InputSpec("sequence", tg.domain, tg.N),
+                claims={"width_max": lp.network.width, "width_target": "lp-compact"})
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    io.write(f, output)
+    console.print(f"compiled {tg.name} (M = {M}, delta = {delta}): depth {lp.network.depth}, width "
+                  f"{lp.network.width}, {len(lp.points)} memoriser points; wrote {output}")
+    t = Table(title=f"certified L^{p} error on [0, 1]^({tg.dx} x {tg.N})", title_justify="left")
+    for col in ("t", "good cells", "misrouted measure", f"||f[t] - y_t||_{p} <="):
+        t.add_column(col, justify="right")
+    for b in certify_lp(tg, lp, p):
+        t.add_row(str(b.t), str(b.cells), _e(b.bad_measure), _e(b.upper))
+    console.print(t)
+    console.print(f"  done in {time.perf_counter() - start:.2f} s")
+    return 0

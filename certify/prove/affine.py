@@ -191,16 +191,34 @@ def propagate_network(net: Network, box: Mapping[str, tuple[fmpq, fmpq]], steps:
     ['2*x0', '2*x0']
     """
     check_kind(kind, "symbolic")
+    n_in = net.input_dim
+    xs = list(inputs) if inputs is not None else [{f"x{k}": fmpq(1)} for k in range(n_in)]
+    if len(xs) != n_in:
+        raise InputError(f"{len(xs)} input expressions for input_dim={n_in}")
+    zeros: list[Lin] = [{} for _ in xs]
+    return propagate_sequence(net, box, [xs if kind == "constant" or t == 1 else zeros for t in range(1, steps + 1)],
+                              memo)
+
+
+def propagate_sequence(net: Network, box: Mapping[str, tuple[fmpq, fmpq]], inputs: Sequence[Sequence[Lin]],
+                       memo: dict | None = None) -> NetworkRun:
+    """Compose any piecewise-linear network exactly over a sequence input: ``inputs[t-1]`` are the expressions
+    of x_t (t = 1 … len(inputs)), in variables the box ranges (a sequence over K^N: one variable per x_t[k]).
+
+    >>> from certify.rational import parse_number as q
+    >>> net = Network.from_dense(W_hh=[[1]], W_ih=[[1]], b=[0], W_out=[[1]], b_out=[0], h0=[0])
+    >>> box = {"a": (q(0), q(1)), "b": (q(-1), q(1))}
+    >>> [pwl.show(y[0]) for y in propagate_sequence(net, box, [[{"a": q(1)}], [{"b": q(1)}]]).outputs]
+    ['a', 'relu(a + b)']
+    """
     f = fold(net)
     memo = {} if memo is None else memo
-    xs = list(inputs) if inputs is not None else [{f"x{k}": fmpq(1)} for k in range(f.input_dim)]
-    if len(xs) != f.input_dim:
-        raise InputError(f"{len(xs)} input expressions for input_dim={f.input_dim}")
-    zeros: list[Lin] = [{} for _ in xs]
     hs = [[pwl.constant(v) for v in s.h0] for s in f.stages]
     outputs = []
-    for t in range(1, steps + 1):
-        u = xs if kind == "constant" or t == 1 else zeros
+    for t, xs in enumerate(inputs, start=1):
+        if len(xs) != f.input_dim:
+            raise InputError(f"{len(xs)} input expressions at t={t} for input_dim={f.input_dim}")
+        u: Sequence[Lin] = xs
         for k, s in enumerate(f.stages):
             z = _affine(s.W_hh.rows, s.b, hs[k])
             for i, row in enumerate(s.W_in.rows):
@@ -214,4 +232,4 @@ def propagate_network(net: Network, box: Mapping[str, tuple[fmpq, fmpq]], steps:
 
 
 __all__ = ["ONE", "NetworkRun", "Propagation", "activate", "constant_map", "differences", "preactivation",
-           "propagate", "propagate_network", "readout"]
+           "propagate", "propagate_network", "propagate_sequence", "readout"]

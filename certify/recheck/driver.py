@@ -39,7 +39,8 @@ F = Fraction
 
 
 CERT_FORMAT = "certify.certificate/2"
-STATIC_KEYS = ("distinct_weights_max", "hidden_dim_max", "nonzeros_max", "weight_abs_max", "weight_bits_max")
+STATIC_KEYS = ("distinct_weights_max", "hidden_dim_max", "nonzeros_max", "weight_abs_max", "weight_bits_max",
+               "width_max")
 
 
 def _static(f: File, r: dict) -> str | None:
@@ -52,6 +53,7 @@ def _static(f: File, r: dict) -> str | None:
                                  default=0)),
         "distinct_weights_max": F(len(set(vals))),
         "nonzeros_max": F(len(vals)),
+        "width_max": F(w.n),  # the re-checker reads one-layer files: the width is the hidden dimension
     }
     key = r["id"][len("static["):-1]
     claimed = _num(f.claims[key], f"claims.{key}")

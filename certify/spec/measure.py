@@ -9,7 +9,7 @@ gate's thresholds and regressions all read :data:`METRICS`.
 >>> st.max_abs, st.max_abs_at, st.max_bits, st.nonzeros, st.distinct
 (3, 'W_hh[1][0]', 11, 5, 4)
 >>> {m.name: str(v) for m, v in zip(METRICS, measure(net).values(), strict=True)}
-{'hidden_dim': '2', 'weight_abs': '3', 'weight_bits': '11', 'nonzeros': '5', 'distinct_weights': '4'}
+{'hidden_dim': '2', 'weight_abs': '3', 'weight_bits': '11', 'nonzeros': '5', 'distinct_weights': '4', 'width': '2'}
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class WeightStats:
     max_abs_at: str
     max_bits: int
     max_bits_at: str
+    width: int = 0
 
 
 def weight_stats(net: Network) -> WeightStats:
@@ -51,7 +52,7 @@ def weight_stats(net: Network) -> WeightStats:
         b = bits(v)
         if b > max_bits:
             max_bits, max_bits_at = b, name
-    return WeightStats(net.hidden_dim, n, len(values), max_abs, max_abs_at, max_bits, max_bits_at)
+    return WeightStats(net.hidden_dim, n, len(values), max_abs, max_abs_at, max_bits, max_bits_at, net.width)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ METRICS: tuple[Metric, ...] = (
            lambda s: fmpq(s.nonzeros), lambda s: str(s.nonzeros)),
     Metric("distinct_weights", "number of distinct nonzero weights", "number of distinct weights", True,
            lambda s: fmpq(s.distinct), lambda s: str(s.distinct)),
+    Metric("width", "width (the largest layer's state dimension; deep narrow RNNs, certify width)", "width", True,
+           lambda s: fmpq(s.width), lambda s: str(s.width)),
 )
 BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
 #: Static claims ``certify check`` understands: claim key -> what it bounds.

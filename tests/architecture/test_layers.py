@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("certify.execute",),
     ("certify.prove", "certify.recheck"),
     ("certify.bounds",),
-    ("certify.constructions", "certify.universal", "certify.plugins"),
+    ("certify.constructions", "certify.universal", "certify.deep", "certify.plugins"),
     ("certify.report",),
     ("certify.gate", "certify.config"),
     ("certify.cli",),
