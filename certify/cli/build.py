@@ -12,6 +12,7 @@ from rich.table import Table
 from certify.cli.app import FloatRange, IntRange, cli, console
 from certify.compiler.tmnu_to_rnn import from_compiled
 from certify.display import round_decimal
+from certify.errors import InputError
 from certify.rational import parse_number
 from certify.spec.digest import content_sha256
 
@@ -97,6 +98,44 @@ def squaring_cmd(domain_text: str, up_to: int, output: str) -> int:
     console.print(f"squaring RNN on [-{d}, {d}]: hidden_dim {f.network.hidden_dim} (the published construction: "
                   f"{PUBLISHED_WIDTH} for degree N, {80 * 2 + 11} for N = 2); impulse input; claimed "
                   f"sup|y_T - x^2| = {d * d}*4^(-T) for 2 <= T <= {up_to}")
+    console.print(f"  wrote {output} (content sha256 {content_sha256(f)[:16]}…); check it with: certify rates {output}")
+    return 0
+
+
+@build_group.command("polynomial")
+@click.option("--coeffs", "coeffs_text", required=True,
+              help="a0,a1,...,aN: p(x) = a0 + a1*x + ... + aN*x^N, exact (e.g. 1/2,-1,3), degree 2 to 12.")
+@click.option("--domain", "domain_text", default="1", show_default=True,
+              help="D: the input x ranges over [-D, D] (exact).")
+@click.option("--until", type=IntRange(8, 10_000), default=40, show_default=True,
+              help="Claims cover RNN steps up to this T (one row per epoch; certify rates needs more exact pieces "
+                   "the further it goes).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="Weight file to write (certify.rnn/2 JSON: impulse input).")
+def polynomial_cmd(coeffs_text: str, domain_text: str, until: int, output: str) -> int:
+    """The clocked polynomial RNN for p on [-D, D]: Horner's scheme, each product by two sawtooth
+    squarers, restarted by a clock in epochs of doubling length (restarts at T = 1, 3, 7, 15, 31, ...),
+    each product using its input as the previous epoch left it. One network per p, impulse input;
+    the error falls like 4^(-C*T). Claims: one row per epoch, E proven from the construction.
+    Certify them with `certify rates OUTPUT` (exact pieces; raise --max-pieces for later epochs)."""
+    from certify.constructions.clocked import PUBLISHED_WIDTH
+    from certify.constructions.clocked_polynomial import polynomial_file
+    from certify.spec import io
+
+    parts = [c.strip() for c in coeffs_text.split(",")]
+    if len(parts) > 64:
+        raise InputError(f"--coeffs has {len(parts)} entries; at most 64")
+    coeffs = [parse_number(c, where=f"--coeffs[{i}]") for i, c in enumerate(parts)]
+    d = parse_number(domain_text, where="--domain")
+    f = polynomial_file(coeffs, d, until)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    io.write(f, output)
+    n = len(coeffs) - 1
+    console.print(f"polynomial RNN for p(x) = {f.claims['target']} on [-{d}, {d}]: hidden_dim {f.network.hidden_dim} "
+                  f"(16(N-1) + 13; the published construction: {PUBLISHED_WIDTH} = {80 * n + 11} for N = {n})")
+    for row in f.claims["rate"]:
+        bound = round_decimal(parse_number(row["E"]), 4, "up")
+        console.print(f"  claimed: sup|y_T - p| <= {bound} from T = {row['T']}")
     console.print(f"  wrote {output} (content sha256 {content_sha256(f)[:16]}…); check it with: certify rates {output}")
     return 0
 

@@ -28,7 +28,7 @@ from certify.bounds.rates.registry import Declined, MethodRows, RateQuery
 from certify.errors import InputError
 from certify.execute.enclosure import Enclosures, Inputs
 from certify.execute.layered import rollout_layered
-from certify.execute.pieces import PieceRun, TooManyPieces
+from certify.execute.pieces import AffinePiece, PieceRun, TooManyPieces
 from certify.rational import from_float
 from certify.spec.file import RnnFile
 from certify.spec.network import Network
@@ -122,6 +122,7 @@ def piece_rows(net: Network, kind: str, lo: fmpq, hi: fmpq, tasks: Sequence[RowT
     poly = polynomial(fx)
     run = PieceRun(net, lo, hi, kind, max_pieces)
     rows: list[RateRow] = []
+    last: tuple[list[AffinePiece], fmpq | None, list[PieceBound]] | None = None  # a held output is bounded once
     for i, task in enumerate(tasks):
         try:
             while run.t < task.T:
@@ -130,8 +131,12 @@ def piece_rows(net: Network, kind: str, lo: fmpq, hi: fmpq, tasks: Sequence[RowT
             return rows, list(tasks[i:]), [f"exact pieces stopped at T={err.t} (more than {err.limit} pieces); "
                                            f"later rows by float64 lanes"]
         pieces = run.output_pieces()
-        bounds = [piece_error(fx, p.a[0], p.b[0], p.lo, p.hi, target=task.target, poly=poly, rel_tol=rel_tol)
-                  for p in pieces]
+        if last is not None and last[0] == pieces and last[1] == task.target:
+            bounds = last[2]
+        else:
+            bounds = [piece_error(fx, p.a[0], p.b[0], p.lo, p.hi, target=task.target, poly=poly, rel_tol=rel_tol)
+                      for p in pieces]
+            last = (pieces, task.target, bounds)
         rows.append(_row(task.T, bounds, f"{len(pieces)} exact pieces"
                          + ("" if poly is not None else " (f bounded with arb)")))
     return rows, [], []
