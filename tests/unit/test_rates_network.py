@@ -211,3 +211,71 @@ def test_a_clock_with_constant_drive_is_found() -> None:
     found = {(a.unit, a.into, a.fmt): a.t for a in absorbed_units(net, "constant", [[fmpq(0)]], 80)}
     assert 50 <= found[(1, 1, "float64")] <= 56
     assert 20 <= found[(1, 1, "float32")] <= 27
+
+
+# --- the clocked polynomial RNN --------------------------------------------------------------------------------------
+def _poly(coeffs: list[Fraction], x: Fraction) -> Fraction:
+    return sum((c * x**k for k, c in enumerate(coeffs)), Fraction(0))
+
+
+@pytest.mark.parametrize("coeffs,d", [([Fraction(1, 2), Fraction(-1), Fraction(3)], Fraction(3, 2)),
+                                      ([Fraction(0), Fraction(1), Fraction(-2), Fraction(1, 2)], Fraction(1)),
+                                      ([Fraction(1), Fraction(0), Fraction(0), Fraction(0), Fraction(-1)], Fraction(1))])
+def test_polynomial_rnn_meets_its_claims_in_an_own_rollout(coeffs: list[Fraction], d: Fraction) -> None:
+    """At random inputs, the own Fraction rollout is within every claimed E at every step of its row."""
+    from certify.constructions.clocked_polynomial import polynomial_file
+
+    f = polynomial_file([_q(c) for c in coeffs], _q(d), until=40)
+    n = len(coeffs) - 1
+    assert f.network.hidden_dim == 16 * (n - 1) + 13
+    rows = f.claims["rate"]
+    assert rows, "the construction claims something"
+    rng = random.Random(n)
+    for _ in range(4):
+        x = d * Fraction(rng.randint(-999, 999), 999)
+        ys = reference(f.network, x, 40, "impulse")
+        for i, row in enumerate(rows):
+            end = rows[i + 1]["T"] if i + 1 < len(rows) else 41
+            e = Fraction(row["E"])
+            for t in range(row["T"], end):
+                assert abs(ys[t] - _poly(coeffs, x)) <= e, (x, t)
+        assert abs(ys[40] - _poly(coeffs, x)) < abs(ys[8] - _poly(coeffs, x)) or ys[8] == _poly(coeffs, x)
+
+
+def test_polynomial_rnn_claims_proved_and_a_planted_bug_refuted() -> None:
+    from certify.constructions.clocked_polynomial import polynomial_file
+
+    f = polynomial_file([fmpq(0), fmpq(1), fmpq(-2), fmpq(1, 2)], fmpq(1), until=20)
+    rep = rates(f, samples=0)
+    assert rep.verdict is Verdict.PROVED and [c.T for c in rep.claims] == [16]
+    W = [list(row) for row in f.network.W_hh.to_dense()]
+    i, j = next((i, j) for i, row in enumerate(W) for j, v in enumerate(row) if v == fmpq(1, 2) and i != j)
+    W[i][j] = fmpq(3, 4)  # one tooth weight of one squarer
+    bad = f.network.replace(W_hh=SparseMatrix.from_dense(W))
+    rep = rates(dataclasses.replace(f, network=bad), samples=0)
+    assert rep.verdict is Verdict.REFUTED
+    c = next(c for c in rep.claims if c.verdict is Verdict.REFUTED)
+    row = next(r for r in rep.rows if r.T == c.T)
+    w = Fraction(int(row.witness.p), int(row.witness.q))
+    coeffs = [Fraction(0), Fraction(1), Fraction(-2), Fraction(1, 2)]
+    assert abs(reference(bad, w, c.T, "impulse")[c.T] - _poly(coeffs, w)) > Fraction(int(c.E.p), int(c.E.q))
+
+
+def test_build_commands(tmp_path, run_cli) -> None:
+    out = tmp_path / "p.rnn.json"
+    code, text, err = run_cli("build", "polynomial", "--coeffs", "1,0,-1", "--domain", "1", "--until", "16", "-o",
+                              str(out))
+    assert code == 0, err
+    assert "hidden_dim 29" in text and out.exists()
+    code, text, err = run_cli("rates", str(out), "--no-plot", "--samples", "0")
+    assert code == 0 and text.strip().splitlines()[-1].startswith("RESULT: PROVED"), text + err
+    code, text, err = run_cli("build", "polynomial", "--coeffs", "1,2", "-o", str(out))
+    assert code == 2 and "degrees 2 to" in text + err
+    sq = tmp_path / "s.rnn.json"
+    code, text, err = run_cli("build", "squaring", "--domain", "3/2", "--up-to", "8", "-o", str(sq))
+    assert code == 0 and "hidden_dim 8" in text
+    code, text, err = run_cli("precision", str(sq), "--steps", "8", "--json-out", str(tmp_path / "p.json"))
+    assert code == 0, err
+    import json
+    doc = json.loads((tmp_path / "p.json").read_text())
+    assert doc["format"] == "certify.precision/1" and set(doc) >= {"float64", "float32", "bits_needed", "units"}
