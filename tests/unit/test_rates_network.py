@@ -279,3 +279,27 @@ def test_build_commands(tmp_path, run_cli) -> None:
     import json
     doc = json.loads((tmp_path / "p.json").read_text())
     assert doc["format"] == "certify.precision/1" and set(doc) >= {"float64", "float32", "bits_needed", "units"}
+
+
+def test_precision_escalation_decides_what_float64_cannot() -> None:
+    """y = 2^30·tanh(2^−30·x) against f = x: sup error x³·2^−60/3-ish ≈ 2.89e-19, far below float64 rounding of y.
+    The float64 lanes leave every claim open; the arb fallback proves 3e-19 and refutes 2e-19 (and says so)."""
+    s = fmpq(1, 2**30)
+    net = Network(layers=(Layer.from_dense(W_hh=[[0]], W_ih=[[s]], b=[0], activation="tanh"),),
+                  W_out=SparseMatrix.from_dense([[1 / s]]), b_out=(fmpq(0),))
+    for E, verdict in (("3e-19", Verdict.PROVED), ("2e-19", Verdict.REFUTED)):
+        f = RnnFile(net, name="t", input=InputSpec("constant", ((fmpq(-1), fmpq(1)),)),
+                    claims={"target": "x", "rate": [{"T": 1, "E": E}], "rate_until": 2})
+        rep = rates(f, samples=0, lanes=4, max_lanes=64)
+        assert [c.verdict for c in rep.claims] == [verdict]
+        assert "decided again with arb" in rep.rows[0].note
+    # the same claims with the escalation's precisions taken away stay UNKNOWN: it is the arb pass that decides
+    import certify.bounds.rates.network as method
+    saved = method.ESCALATE_PRECISIONS
+    method.ESCALATE_PRECISIONS = ()
+    try:
+        f = RnnFile(net, name="t", input=InputSpec("constant", ((fmpq(-1), fmpq(1)),)),
+                    claims={"target": "x", "rate": [{"T": 1, "E": "3e-19"}], "rate_until": 2})
+        assert [c.verdict for c in rates(f, samples=0, lanes=4, max_lanes=64).claims] == [Verdict.UNKNOWN]
+    finally:
+        method.ESCALATE_PRECISIONS = saved

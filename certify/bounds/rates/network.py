@@ -26,9 +26,11 @@ from certify.bounds.piece_error import PieceBound, piece_error, polynomial, shor
 from certify.bounds.rates.model import RateRow
 from certify.bounds.rates.registry import Declined, MethodRows, RateQuery
 from certify.errors import InputError
+from certify.execute.arb_forms import centred_forms
 from certify.execute.enclosure import Enclosures, Inputs
 from certify.execute.layered import rollout_layered
 from certify.execute.pieces import AffinePiece, PieceRun, TooManyPieces
+from certify.expr import arb_to_fmpq
 from certify.rational import from_float
 from certify.spec.file import RnnFile
 from certify.spec.network import Network
@@ -37,6 +39,9 @@ from certify.spec.network import Network
 MAX_ROWS = 100_000
 #: An enclosure radius below this times the value's size is float64 rounding, not relaxation.
 ROUNDING_SCALE = fmpq(1, 2**40)
+#: Lanes the arb fallback redoes per call, and the precisions it tries in turn.
+ESCALATE_LANES = 64
+ESCALATE_PRECISIONS = (128, 256, 512, 1024)
 #: A bound this large stands for "not bounded" (an enclosure that overflowed).
 HUGE = fmpq(10) ** 300
 
@@ -157,8 +162,9 @@ def lane_rows(net: Network, kind: str, lo: fmpq, hi: fmpq, tasks: Sequence[RowTa
     cuts = [lo + (hi - lo) * fmpq(i, lanes) for i in range(lanes + 1)]
     todo = [(a, b, frozenset(range(len(tasks)))) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     done: dict[int, list[PieceBound]] = {k: [] for k in range(len(tasks))}
-    limited: set[int] = set()  # rows where float64 rounding, not the lane width, kept a lane undecided
     open_lanes: dict[int, int] = {k: 0 for k in range(len(tasks))}  # lanes left undecided by the budget
+    stuck: list[tuple[fmpq, fmpq, int, int]] = []  # (lane, row, index in done[row]) left undecided
+    rounding: set[int] = set()  # rows where float64 rounding, not the relaxation, is what keeps a lane open
     used = 0
     while todo:
         used += len(todo)
@@ -177,17 +183,24 @@ def lane_rows(net: Network, kind: str, lo: fmpq, hi: fmpq, tasks: Sequence[RowTa
                     done[k].append(bound)
                     if not decided:
                         open_lanes[k] += 1
+                        stuck.append((a, b, k, len(done[k]) - 1))
                         if radius <= ROUNDING_SCALE * (abs(from_float(enc.mid[k, j, 0])) + 1):
-                            limited.add(k)
+                            rounding.add(k)
                 else:
                     again.add(k)
             if again:
                 m = (a + b) / 2
                 nxt += [(a, m, frozenset(again)), (m, b, frozenset(again))]
         todo = nxt
+    escalated = _escalate(net, kind, tasks, stuck, done, fx, poly, rel_tol)
+    for k, (redone, _) in escalated.items():
+        open_lanes[k] -= redone
+    limited = {k for k in rounding if open_lanes[k] > 0}
     rows = []
     for k, task in enumerate(tasks):
         note = f"float64 lanes ({used} lane evaluations)"
+        if k in escalated:
+            note += f"; {escalated[k][0]} lanes decided again with arb at up to {escalated[k][1]} bits"
         if open_lanes[k]:
             note += (f"; {open_lanes[k]} lanes undecided when the lane budget ran out (raise --max-lanes"
                      + (", --max-pieces" if net.is_piecewise_linear else "") + ")")
@@ -196,6 +209,49 @@ def lane_rows(net: Network, kind: str, lo: fmpq, hi: fmpq, tasks: Sequence[RowTa
         certified = all(bd.upper < HUGE for bd in done[k])
         rows.append(_row(task.T, done[k], note, certified))
     return rows
+
+
+def _escalate(net: Network, kind: str, tasks: Sequence[RowTask], stuck: list[tuple[fmpq, fmpq, int, int]],
+              done: dict[int, list[PieceBound]], fx: sympy.Expr, poly: fmpq_poly | None,
+              rel_tol: float) -> dict[int, tuple[int, int]]:
+    """Redo lanes the float64 pass left undecided with arb centred forms at 128, 256, … bits (at most
+    :data:`ESCALATE_LANES` of them); a bound that decides replaces the float64 one. More bits are tried only
+    while the rounding part of the form (its value's radius) is what is left above the claim. Returns, per
+    row, how many lanes were decided and the most bits used."""
+    out: dict[int, tuple[int, int]] = {}
+    for a, b, k, i in stuck[:ESCALATE_LANES]:
+        target = tasks[k].target
+        if target is None:
+            continue
+        for prec in ESCALATE_PRECISIONS:
+            found = _arb_bound(net, kind, a, b, tasks[k].T, fx, poly, target, prec, rel_tol)
+            if found is None:
+                break
+            bound, rounding_part = found
+            if bound.upper <= target or bound.lower > target:
+                done[k][i] = bound
+                n, p = out.get(k, (0, 0))
+                out[k] = (n + 1, max(p, prec))
+                break
+            if rounding_part * 4 < bound.upper - target:  # the lane's width, not precision, is what is left
+                break
+    return out
+
+
+def _arb_bound(net: Network, kind: str, a: fmpq, b: fmpq, t: int, fx: sympy.Expr, poly: fmpq_poly | None,
+               target: fmpq | None, prec: int, rel_tol: float) -> tuple[PieceBound, fmpq] | None:
+    """sup |y_T − f| on [a, b] from the centred form y(m) + y′(X)·(x − m) at ``prec`` bits, and the part of its
+    radius that rounding makes (None: not finite)."""
+    y, dy = centred_forms(net, kind, a, b, [t], prec)[t]
+    if not (y.is_finite() and dy.is_finite()):
+        return None
+    m, h = (a + b) / 2, (b - a) / 2
+    c, s = arb_to_fmpq(y.mid()), arb_to_fmpq(dy.mid())
+    radius = arb_to_fmpq(y.rad()) + arb_to_fmpq(dy.rad()) * h
+    inner = piece_error(fx, c - s * m, s, a, b, poly=poly, rel_tol=rel_tol,
+                        target=None if target is None else max(target - radius, fmpq(0)))
+    return PieceBound(short_upper(inner.upper + radius), max(inner.lower - radius, fmpq(0)), inner.witness,
+                      exact=False), arb_to_fmpq(y.rad())
 
 
 def _lane_bound(enc: Enclosures, ti: int, j: int, xmap: tuple[float, float, float], a: fmpq, b: fmpq,
