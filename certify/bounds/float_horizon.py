@@ -156,16 +156,24 @@ def _mag(v: arb) -> arb:
     return abs(v).upper()
 
 
+def _row_counts(mat: SparseMatrix) -> list[int]:
+    out = [0] * mat.shape[0]
+    for i, _, _ in mat.entries():
+        out[i] += 1
+    return out
+
+
 def _linear(mat: SparseMatrix, vals: Sequence[arb], devs: Sequence[arb], bias: Sequence[fmpq] | None,
-            u: arb, eta: arb) -> tuple[list[arb], list[arb]]:
-    """Exact enclosures and deviation bounds of mat·v (+ bias), each row a float sum (module text)."""
+            u: arb, eta: arb, others: Sequence[int] | None = None) -> tuple[list[arb], list[arb]]:
+    """Exact enclosures and deviation bounds of mat·v (+ bias), each row a float sum (module text). ``others``:
+    per row, the terms of the same float sum that another call adds (γ_n counts the whole sum, in any order)."""
     rows: list[list[tuple[int, fmpq]]] = [[] for _ in range(mat.shape[0])]
     for i, j, w in mat.entries():
         rows[i].append((j, w))
     out_v, out_d = [], []
     for i, row in enumerate(rows):
         b = bias[i] if bias is not None else fmpq(0)
-        n = len(row) + (1 if b != 0 else 0)
+        n = len(row) + (1 if b != 0 else 0) + (others[i] if others is not None else 0)
         val = arb(b)
         dev = arb(0)
         size = abs(arb(b))
@@ -231,14 +239,16 @@ def deviation_bounds(net: Network, kind: str, boxes: list[list[arb]], steps: int
                 new_d: list[arb] = []
                 inp, dinp = list(xs), dx
                 for layer, (hl, dl) in zip(net.layers, _split(net, h, dh), strict=True):
-                    zh, dzh = _linear(layer.W_hh, hl, dl, layer.b, u, eta)
+                    n_in, n_rec = _row_counts(layer.W_ih), _row_counts(layer.W_hh)
+                    zh, dzh = _linear(layer.W_hh, hl, dl, layer.b, u, eta, n_in)
                     if layer.input_dim:
-                        zi, dzi = _linear(layer.W_ih, inp, dinp, None, u, eta)
-                        n_in = len(zi)
+                        bias_terms = [r + (1 if v != 0 else 0) for r, v in zip(n_rec, layer.b, strict=True)]
+                        zi, dzi = _linear(layer.W_ih, inp, dinp, None, u, eta, bias_terms)
                         z = [a + b for a, b in zip(zh, zi, strict=True)]
-                        # one more rounding: the two partial sums are added (a bound on both sizes)
+                        # both parts count every term of the one sum (γ_n of the whole row), plus a rounding
+                        # of their addition should an implementation add two partial sums
                         dz = [(da + db + u * (_mag(a) + _mag(b) + da + db)).upper()
-                              for a, b, da, db in zip(zh, zi, dzh, dzi, strict=True)] if n_in else dzh
+                              for a, b, da, db in zip(zh, zi, dzh, dzi, strict=True)]
                     else:
                         z, dz = zh, dzh
                     v, dv = _activate(layer.activation, z, dz, u)

@@ -71,7 +71,7 @@ def piece_error(f: sympy.Expr, a: fmpq, b: fmpq, lo: fmpq, hi: fmpq, *, target: 
 
 def _polynomial_error(e: fmpq_poly, lo: fmpq, hi: fmpq, target: fmpq | None) -> PieceBound:
     points = [lo, hi]
-    enclosed: list[tuple[fmpq, fmpq]] = []  # isolating intervals of irrational critical points
+    enclosed: list[tuple[fmpq_poly, fmpq, fmpq]] = []  # (irreducible factor of e′, an isolating interval of its root)
     d = e.derivative()
     if d.degree() >= 1:
         _, factors = d.factor()
@@ -81,12 +81,12 @@ def _polynomial_error(e: fmpq_poly, lo: fmpq, hi: fmpq, target: fmpq | None) -> 
                 if lo < root < hi:
                     points.append(root)
             else:
-                enclosed.extend(_real_roots_inside(q, lo, hi))
+                enclosed.extend((q, u, v) for u, v in _real_roots_inside(q, lo, hi))
     values = [(abs(e(x)), x) for x in points]
     low, witness = max(values, key=lambda v: v[0])
     upper = low
-    for u, v in enclosed:
-        up, near, at = _refined_abs_upper(e, d, u, v, low if target is None else max(low, target))
+    for q, u, v in enclosed:
+        up, near, at = _refined_abs_upper(e, q, u, v, low if target is None else max(low, target))
         upper = max(upper, short_upper(up))
         if near > low:
             low, witness = near, at
@@ -157,18 +157,20 @@ def _real_roots_inside(q: fmpq_poly, lo: fmpq, hi: fmpq) -> list[tuple[fmpq, fmp
     return out
 
 
-def _refined_abs_upper(e: fmpq_poly, d: fmpq_poly, u: fmpq, v: fmpq, enough: fmpq) -> tuple[fmpq, fmpq, fmpq]:
-    """(an upper bound of |e| at the root of ``d`` in [u, v], |e| at a rational point next to it, that point),
-    bisecting (exact signs of d) until the upper bound is at most ``enough`` or the budget is spent."""
+def _refined_abs_upper(e: fmpq_poly, q: fmpq_poly, u: fmpq, v: fmpq, enough: fmpq) -> tuple[fmpq, fmpq, fmpq]:
+    """(an upper bound of |e| at the root of the irreducible factor ``q`` of e′ isolated in [u, v], |e| at a
+    rational point next to it, that point), bisecting with exact signs of q (the root is simple and alone in
+    [u, v], so q changes sign across it; other factors of e′ may not) until the upper bound is at most
+    ``enough`` or the budget is spent."""
     best = _abs_upper_on(e, u, v)
     for _ in range(ROOT_BISECTIONS):
         if best <= enough:
             break
         m = (u + v) / 2
-        dm = d(m)
-        if dm == 0:  # an exact rational root after all
+        qm = q(m)
+        if qm == 0:  # impossible for an irreducible q of degree >= 2; kept as a guard
             return abs(e(m)), abs(e(m)), m
-        if (d(u) > 0) == (dm > 0):
+        if (q(u) > 0) == (qm > 0):
             u = m
         else:
             v = m

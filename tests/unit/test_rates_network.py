@@ -303,3 +303,41 @@ def test_precision_escalation_decides_what_float64_cannot() -> None:
         assert [c.verdict for c in rates(f, samples=0, lanes=4, max_lanes=64).claims] == [Verdict.UNKNOWN]
     finally:
         method.ESCALATE_PRECISIONS = saved
+
+
+@pytest.mark.parametrize("text,a,b,lo,hi", [("x**4 - x**2", 0, 0, -1, 1), ("x**3 - x", "1/10", 0, -2, "3/2"),
+                                            ("x**5/7 - x**3 + x/3", 0, "-1/3", -1, 2), ("x**2", 1, 1, 0, 3)])
+def test_piece_error_against_a_dense_exact_scan(text: str, a, b, lo, hi) -> None:
+    """The certified sup of |f − a − bx| on [lo, hi] is at least every exactly evaluated |e(x)| on a fine grid and at
+    most slightly above the grid's maximum; equality claims at irrational points are decided exactly."""
+    from certify.bounds.piece_error import piece_error
+    from certify.expr import parse_function
+    from certify.rational import parse_number as q
+
+    f = parse_function(text)
+    a, b, lo, hi = (q(str(v)) for v in (a, b, lo, hi))
+    bound = piece_error(f, a, b, lo, hi)
+    coeffs = {"x**4 - x**2": [0, 0, -1, 0, 1], "x**3 - x": [0, -1, 0, 1], "x**5/7 - x**3 + x/3":
+              [0, Fraction(1, 3), 0, -1, 0, Fraction(1, 7)], "x**2": [0, 0, 1]}[text]
+    best = Fraction(0)
+    for i in range(2001):
+        x = Fraction(int(lo.p), int(lo.q)) + (Fraction(int(hi.p), int(hi.q)) - Fraction(int(lo.p), int(lo.q))) * i / 2000
+        e = abs(sum(Fraction(c) * x**k for k, c in enumerate(coeffs)) - Fraction(int(a.p), int(a.q))
+                - Fraction(int(b.p), int(b.q)) * x)
+        best = max(best, e)
+    assert _q(best) <= bound.upper
+    assert bound.upper - _q(best) <= fmpq(1, 10**4) * (1 + bound.upper)
+    assert bound.lower <= bound.upper
+    exact = piece_error(f, a, b, lo, hi, target=bound.upper)
+    assert exact.upper <= bound.upper
+
+
+def test_equality_at_an_irrational_point_is_decided_exactly() -> None:
+    """|x⁴ − x²| on [−1, 1] peaks at ±1/√2 with value exactly 1/4: E = 1/4 proved, E = 1/4 − 10⁻⁹ refuted."""
+    from certify.bounds.piece_error import piece_error
+    from certify.expr import parse_function
+
+    f = parse_function("x**4 - x**2")
+    assert piece_error(f, fmpq(0), fmpq(0), fmpq(-1), fmpq(1), target=fmpq(1, 4)).upper == fmpq(1, 4)
+    e = fmpq(1, 4) - fmpq(1, 10**9)
+    assert piece_error(f, fmpq(0), fmpq(0), fmpq(-1), fmpq(1), target=e).lower > e
