@@ -234,4 +234,6 @@ class ArbFunction:
             v = arb(v)
         if isinstance(v, arb_series) and not isinstance(x, arb_series):
             v = v.coeffs()[0]
+        if isinstance(x, arb_series) and not isinstance(v, arb_series):  # a constant f: its series is constant
+            v = arb_series([v], prec=x.prec)
         return v
