@@ -220,7 +220,8 @@ def _poly(coeffs: list[Fraction], x: Fraction) -> Fraction:
 
 @pytest.mark.parametrize("coeffs,d", [([Fraction(1, 2), Fraction(-1), Fraction(3)], Fraction(3, 2)),
                                       ([Fraction(0), Fraction(1), Fraction(-2), Fraction(1, 2)], Fraction(1)),
-                                      ([Fraction(1), Fraction(0), Fraction(0), Fraction(0), Fraction(-1)], Fraction(1))])
+                                      ([Fraction(1), Fraction(0), Fraction(0), Fraction(0), Fraction(-1)],
+                                       Fraction(1))])
 def test_polynomial_rnn_meets_its_claims_in_an_own_rollout(coeffs: list[Fraction], d: Fraction) -> None:
     """At random inputs, the own Fraction rollout is within every claimed E at every step of its row."""
     from certify.constructions.clocked_polynomial import polynomial_file
@@ -320,8 +321,9 @@ def test_piece_error_against_a_dense_exact_scan(text: str, a, b, lo, hi) -> None
     coeffs = {"x**4 - x**2": [0, 0, -1, 0, 1], "x**3 - x": [0, -1, 0, 1], "x**5/7 - x**3 + x/3":
               [0, Fraction(1, 3), 0, -1, 0, Fraction(1, 7)], "x**2": [0, 0, 1]}[text]
     best = Fraction(0)
+    flo, fhi = Fraction(int(lo.p), int(lo.q)), Fraction(int(hi.p), int(hi.q))
     for i in range(2001):
-        x = Fraction(int(lo.p), int(lo.q)) + (Fraction(int(hi.p), int(hi.q)) - Fraction(int(lo.p), int(lo.q))) * i / 2000
+        x = flo + (fhi - flo) * i / 2000
         e = abs(sum(Fraction(c) * x**k for k, c in enumerate(coeffs)) - Fraction(int(a.p), int(a.q))
                 - Fraction(int(b.p), int(b.q)) * x)
         best = max(best, e)
