@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
+import certify.deep
 import certify.universal
 from certify.bounds.rates import methods
 
 #: Every plug-in, imported (and so registered) with this module.
-PLUGINS: tuple[ModuleType, ...] = (certify.universal,)
+PLUGINS: tuple[ModuleType, ...] = (certify.universal, certify.deep)
 
 
 def load_plugins() -> tuple[str, ...]:

@@ -154,8 +154,9 @@ def _e(q: fmpq | None) -> str:
 def deep_narrow_cmd(target: str, output: str, prove: bool) -> int:
     """Compile a past-dependent TARGET (certify.deep-target/1: f[t] a one-hidden-layer ReLU network of x[1:t]) to a
     deep narrow ReLU RNN whose outputs equal f[t] exactly on K^N: width d_x + d_y + 2 for continuous targets
-    (Theorem 5 allows d_x + d_y + 3), d_x + d_y + 1 for seq2vec ones (Theorem 9). The file claims width_max
-    (checked by `certify check`) and its width_target (read by `certify width`)."""
+    (Theorem 5 allows d_x + d_y + 3), d_x + d_y + 1 for seq2vec ones (Theorem 9). The file claims width_max,
+    its width_target (read by `certify width`) and equals_target (the target itself): `certify check OUTPUT`
+    proves the width and the equality on K^N and records both in its certificate."""
     from certify.deep.equivalence import prove_equal
     from certify.deep.narrow import compile_target
     from certify.deep.target import read_target
@@ -168,7 +169,7 @@ def deep_narrow_cmd(target: str, output: str, prove: bool) -> int:
     tg = read_target(target)
     net = compile_target(tg)
     f = RnnFile(network=net, name=f"{tg.name}_narrow", input=InputSpec("sequence", tg.domain, tg.N),
-                claims={"width_max": net.width, "width_target": tg.kind})
+                claims={"width_max": net.width, "width_target": tg.kind, "equals_target": tg.as_json()})
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     io.write(f, output)
     b = bound(tg.dx, tg.dy, "relu", tg.kind)
@@ -176,7 +177,7 @@ def deep_narrow_cmd(target: str, output: str, prove: bool) -> int:
                   f"width {net.width} (paper: <= {b.width}, {b.theorem}); wrote {output} "
                   f"(content sha256 {content_sha256(f)[:16]}…) in {time.perf_counter() - start:.2f} s")
     if not prove:
-        console.print(f"prove it with: certify equiv {output} {target}")
+        console.print(f"prove it with: certify check {output}  (or certify equiv {output} {target})")
         return 0
     eq = prove_equal(net, tg)
     n = sum(1 for r in eq.results if r.verdict.value == "PROVED")

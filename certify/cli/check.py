@@ -56,8 +56,11 @@ def check_cmd(weights: str, timeout: float, rlimit: int | None, jobs: int | None
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from certify.plugins import load_plugins
     from certify.prove.checker import Options, check, obligation_count  # when it runs: --help stays fast
     from certify.spec import io
+
+    load_plugins()  # plug-ins' claims (claims.equals_target) are decided by check too
 
     f = io.read(weights, read_hints())
     smt_dir = Path(cert_path).parent / "smt" if cert_path else None

@@ -22,7 +22,7 @@ from typing import Any
 
 from certify.errors import InputError
 from certify.jsonio import dumps
-from certify.prove import affine, pwl, smt, witness
+from certify.prove import affine, claim_checks, pwl, smt, witness
 from certify.prove.certificate import Certificate, Result, tool_versions
 from certify.prove.obligations import (
     Obligation,
@@ -271,6 +271,12 @@ def check(f: RnnFile, options: Options = Options(), progress: Callable[[Result],
         results.append(r)
         if progress:
             progress(r)
+    for key, decide_claim in claim_checks.registered().items():  # plug-ins' claims (e.g. equivalence to a target)
+        if key in f.claims:
+            for r in decide_claim(f, f.claims[key], options.timeout, options.rlimit):
+                results.append(r)
+                if progress:
+                    progress(r)
     weights_file, sha, tools = options.weights_name or f.source, content_sha256(f), tool_versions()
     if f.simulation is None:
         note = ("the file has no simulation block: only static claims were checked; the simulation was NOT checked"

@@ -34,9 +34,12 @@ def test_build_check_width_equiv(run_cli, tmp_path: Path) -> None:
     assert code == 0 and "depth" in out and "RESULT: PROVED" in out
     doc = json.loads(net.read_text())
     assert doc["input"]["kind"] == "sequence" and doc["input"]["length"] == 4
-    assert doc["claims"] == {"width_max": 5, "width_target": "continuous"}
+    assert {k: v for k, v in doc["claims"].items() if k != "equals_target"} == {"width_max": 5,
+                                                                                "width_target": "continuous"}
+    assert doc["claims"]["equals_target"] == json.loads(EXAMPLE.read_text()) | {"name": doc["claims"]["equals_target"]
+                                                                                ["name"]}
     code, out, _ = run_cli("check", str(net))
-    assert code == 0 and "RESULT: PROVED" in out
+    assert code == 0 and "RESULT: PROVED" in out and "5 proved" in out
     code, out, _ = run_cli("width", str(net), "--json")
     assert code == 0 and json.loads(out.splitlines()[0])["measured"] == 5
     code, out, _ = run_cli("equiv", str(net), str(EXAMPLE), "--json-out", str(tmp_path / "eq.json"))
@@ -103,6 +106,8 @@ def test_committed_example_network_is_fresh_and_proved(run_cli, tmp_path: Path) 
     assert json.loads(fresh.read_text()) == json.loads(committed.read_text())
     code, out, _ = run_cli("equiv", str(committed), str(EXAMPLE))
     assert code == 0 and "RESULT: PROVED" in out
+    code, out, _ = run_cli("check", str(committed))  # the file claims the equality: check decides it too
+    assert code == 0 and out.strip().splitlines()[-1].startswith("RESULT: PROVED")
 
 
 def test_a_target_too_deep_to_compile_is_refused_before_building(run_cli, tmp_path: Path) -> None:
