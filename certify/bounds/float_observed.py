@@ -4,7 +4,7 @@ inputs. :mod:`certify.bounds.float_horizon` shows it beside the certified horizo
 
 >>> from flint import fmpq
 >>> from certify.spec.network import Network
->>> net = Network.from_dense(W_hh=[["1/2"]], W_ih=[[0]], b=[1], W_out=[[1]], b_out=[-2], h0=[0])  # y_t = c_t − 2 = −2^(1−t)
+>>> net = Network.from_dense(W_hh=[["1/2"]], W_ih=[[0]], b=[1], W_out=[[1]], b_out=[-2], h0=[0])  # y_t = −2^(1−t)
 >>> observed_step(net, "constant", [[fmpq(0)]], 80, [fmpq(0)] * 80, np.float64)   # exact until 2 - 2^-t rounds to 2
 54
 """
