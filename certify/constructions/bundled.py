@@ -1,7 +1,7 @@
 """The constructions this project ships proofs for (``proofs/<name>/``), as weight files.
 
 >>> sorted(BUNDLED)[:3]
-['counter', 'polynomial_clocked', 'squaring']
+['counter', 'deep_narrow', 'polynomial_clocked']
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from flint import fmpq
 from certify.compiler.tmnu_to_rnn import compile_program, from_compiled
 from certify.constructions.clocked import squaring_file
 from certify.constructions.clocked_polynomial import polynomial_file
+from certify.constructions.deep_example import deep_narrow_file
 from certify.constructions.examples import EXAMPLE_CLAIMS, EXAMPLES
 from certify.spec import io
 
@@ -29,4 +30,5 @@ def _example(name: str) -> Callable[[], io.RnnFile]:
 BUNDLED: dict[str, Callable[[], io.RnnFile]] = {name: _example(name) for name in EXAMPLES}
 #: Hand-built networks (no TMNU, no simulation block): their claims are rates, certified on the network itself.
 BUNDLED["squaring_clocked"] = lambda: squaring_file(fmpq(2), up_to=14)
+BUNDLED["deep_narrow"] = deep_narrow_file
 BUNDLED["polynomial_clocked"] = lambda: polynomial_file([fmpq(1, 2), fmpq(-1), fmpq(3)], fmpq(3, 2), until=32)

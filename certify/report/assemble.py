@@ -171,6 +171,9 @@ def _counts(results: tuple[Result, ...]) -> tuple[tuple[str, int, int, int], ...
 # --- measured quantities --------------------------------------------------------------------------------------
 def _construction(f: RnnFile) -> Construction:
     net, st = f.network, weight_stats(f.network)
+    one = len(set(f.input.domains)) == 1 and f.input.length is None
+    lo, hi = f.input.domains[0] if one else (min(a for a, _ in f.input.domains), max(b for _, b in f.input.domains))
+    box = None if one else f.input.describe_domain() + (f", N = {f.input.length}" if f.input.length else "")
     sim = None
     if f.simulation is not None:
         p, m = f.simulation.program, f.simulation.map
@@ -187,8 +190,7 @@ def _construction(f: RnnFile) -> Construction:
         nonzeros_hh=sum(layer.W_hh.nnz for layer in net.layers), distinct_weights=st.distinct,
         weight_abs_max=to_string(st.max_abs),
         weight_abs_at=st.max_abs_at, weight_bits_max=st.max_bits, weight_bits_at=st.max_bits_at,
-        input_kind=f.input.kind, input_domain=(to_string(f.input.domain[0]), to_string(f.input.domain[1])),
-        simulation=sim)
+        input_kind=f.input.kind, input_domain=(to_string(lo), to_string(hi)), simulation=sim, input_box=box)
 
 
 def _sparsity(f: RnnFile) -> Sparsity:

@@ -113,8 +113,8 @@ def _construction(r: Report) -> str:
             ["largest bit size", f"{c.weight_bits_max} bits (numerator or denominator of "
                                  f"<code>{_e(c.weight_bits_at)}</code>)"],
             ["nonzero weights", f"{c.nonzeros} ({c.nonzeros_hh} in W_hh), {c.distinct_weights} distinct values"],
-            ["input", f"{_e(c.input_kind)}: {_e(_KIND.get(c.input_kind, ''))}, x ∈ [{_e(c.input_domain[0])}, "
-                      f"{_e(c.input_domain[1])}]"]]
+            ["input", f"{_e(c.input_kind)}: {_e(_KIND.get(c.input_kind, ''))}, x ∈ "
+                      + (_e(c.input_box) if c.input_box else f"[{_e(c.input_domain[0])}, {_e(c.input_domain[1])}]")]]
     s = c.simulation
     if s is None:
         rows.append(["simulation", "none: this file has no TMNU program, only static claims apply"])

@@ -74,7 +74,7 @@ def render(r: Report, images: dict[str, str]) -> str:
                 ["largest |weight|", f"{_num(c.weight_abs_max)} at `{c.weight_abs_at}`"],
                 ["largest bit size", f"{c.weight_bits_max} bits (`{c.weight_bits_at}`)"],
                 ["nonzero weights", f"{c.nonzeros} ({c.nonzeros_hh} in W_hh), {c.distinct_weights} distinct values"],
-                ["input", f"{c.input_kind}: x ∈ [{c.input_domain[0]}, {c.input_domain[1]}]"]]
+                ["input", f"{c.input_kind}: x ∈ " + (c.input_box or f"[{c.input_domain[0]}, {c.input_domain[1]}]")]]
         s = c.simulation
         if s is None:
             rows.append(["simulation", "none: only static claims apply"])

@@ -110,6 +110,7 @@ class Construction:
     input_kind: str
     input_domain: tuple[str, str]
     simulation: SimulationInfo | None = None
+    input_box: str | None = None  # one interval per input dimension (and N): "[0, 1] x [-1, 1], N = 4"
 
 
 @dataclass(frozen=True)
@@ -268,13 +269,18 @@ class Report:
 
 
 # --- JSON encoding: dataclasses -> dicts, tuples -> lists, verdicts -> strings ------------------------------
+#: Optional fields written only when set (reports without them stay byte-identical to earlier ones).
+OMITTED_WHEN_NONE = frozenset({"input_box"})
+
+
 def _encode(v: Any) -> Any:
     if isinstance(v, enum.Enum):  # a verdict, an obligation kind
         return v.value
     if isinstance(v, (Table, Section)):
         return v.to_json()
     if hasattr(v, "__dataclass_fields__"):
-        return {k: _encode(getattr(v, k)) for k in v.__dataclass_fields__}
+        return {k: _encode(getattr(v, k)) for k in v.__dataclass_fields__
+                if not (k in OMITTED_WHEN_NONE and getattr(v, k) is None)}
     if isinstance(v, (tuple, list)):
         return [_encode(x) for x in v]
     if isinstance(v, dict):

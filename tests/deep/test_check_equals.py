@@ -67,3 +67,9 @@ def test_a_malformed_equality_claim_exits_2(tmp_path: Path, run_cli) -> None:
     path.write_text(json.dumps(bad))
     code, out, err = run_cli("check", str(path))
     assert code == 2 and "Traceback" not in out + err
+
+
+def test_the_bundled_target_is_the_example_file() -> None:
+    from certify.constructions.deep_example import TARGET
+
+    assert json.loads(EXAMPLE.read_text()) == TARGET
