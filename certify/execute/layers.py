@@ -82,8 +82,9 @@ class Folded:
         return tuple(s.activation for s in self.stages)
 
 
-def fold(net: Network) -> Folded:
-    """The network's stages with ``W¹_in = W¹_ih·P`` and readout ``W_out·Q`` (exact)."""
+def fold(net: Network, engine: str = "the ball, interval and symbolic engines") -> Folded:
+    """The network's stages with ``W¹_in = W¹_ih·P`` and readout ``W_out·Q`` (exact); residual cells are refused."""
+    net.require_elman(engine)
     stages = []
     for k, layer in enumerate(net.layers):
         w_in = product(layer.W_ih, net.P) if k == 0 and net.P is not None else layer.W_ih
