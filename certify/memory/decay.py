@@ -32,7 +32,6 @@ product (square roots enclosed with arb).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -286,6 +285,11 @@ def check_claim(claim_C: fmpq, claim_beta: fmpq, rows: MemoryResult, proved: Dec
                          f"at t = {r.t} the memory is ≥ {linalg.round_down(r.lower)} (attained at x = "
                          f"[{', '.join(str(v) for v in x)}], replayed exactly or in arb) > C·e^(−βt)",
                          witness=(r.t, tuple(x)))
+    if (proved.verdict is Verdict.PROVED and proved.C is not None and proved.beta is not None
+            and claim_C >= proved.C and proved.beta >= claim_beta):
+        return Decay(Verdict.PROVED, claim_C, claim_beta,
+                     f"implied by the proved 𝓜(t) ≤ {proved.C}·e^(−{proved.beta}·t)", proved.method, proved.lam,
+                     proved.certificate)
     below = all(r.upper is not None and arb(r.upper) < bound(r.t) or
                 (r.upper is not None and r.upper <= 0) for r in rows.rows)
     K = rows.rows[-1].t if rows.rows else -1  # noqa: N806

@@ -281,7 +281,6 @@ def _enc_step(st: Stage, e: _Layer, u: _Enc, du: _Enc, dev: arb_mat) -> _Layer:
         # σ(z_{t+1}) − σ(z_t) = D_sec·Δz with D_sec ∋ σ′ on the hull of the two ranges; the Jacobian of the
         # difference is D_{t+1}·ΔJz + (σ′(z_{t+1}) − σ′(z_t))·Jz_t
         dz_r = W * e.inc.H + U * du.H
-        dz_m = W * e.inc.V + U * du.V
         dJz = W * e.inc.J + U * du.J  # noqa: N806
         Dsec = [dsigma(name, _hull(zr[i, 0], e.z.H[i, 0])) for i in range(n)]  # noqa: N806
         if name in SECOND:

@@ -22,7 +22,6 @@ norm, and
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flint import arb, fmpq, fmpq_mat
@@ -34,6 +33,7 @@ from certify.spec.network import Network
 
 NORMS = {"abs": 0, "abs+1": 1}
 INPUTS = ("heaviside", "impulse", "reversed")
+TOL = fmpq(1, 1000)
 
 
 @dataclass(frozen=True)
@@ -216,6 +216,10 @@ class _Problem:
                 st.lower[t], st.witness[t] = low, tuple(x)
 
 
+def _key(u: fmpq | None) -> fmpq:
+    return fmpq(10**30) if u is None else u
+
+
 def _col_list(m) -> list[fmpq]:
     return [m[i, 0] for i in range(m.nrows())]
 
@@ -228,7 +232,7 @@ def _bisect(box: list[tuple[fmpq, fmpq]]) -> tuple[list[tuple[fmpq, fmpq]], list
 
 
 def memory(net: Network, box: Box, steps: int, norm: str = "abs+1", kind: str = "heaviside", warmup: int = 0,
-           tol: fmpq = fmpq(1, 1000), max_boxes: int = 2000, seconds: float = 120.0) -> MemoryResult:
+           tol: fmpq = TOL, max_boxes: int = 2000, seconds: float = 120.0) -> MemoryResult:
     """Certified 𝓜(t) for t = 0 … steps (see the module docstring for the conventions)."""
     start = time.monotonic()
     p = _Problem(net, box, steps, norm, kind, warmup)
@@ -275,7 +279,7 @@ def memory(net: Network, box: Box, steps: int, norm: str = "abs+1", kind: str = 
         if not splittable:
             notes.append(f"t={t}: every sub-box is a point or exact; the gap cannot shrink further")
             break
-        worst = max(splittable, key=lambda lf: fmpq(10**12) if lf.upper[t] is None else lf.upper[t])
+        worst = max(splittable, key=lambda lf: _key(lf.upper[t]))
         st.leaves.remove(worst)
         for child in _bisect(worst.box):
             leaf = p.leaf(child, st)

@@ -84,7 +84,8 @@ def _layer_json(layer: Layer) -> dict[str, Any]:
 def _rnn_json(net: Network) -> dict[str, Any]:
     if net.depth == 1 and net.P is None and net.Q is None:  # the flat form of certify.rnn/1
         layer = net.layers[0]
-        return _cell_json(layer) | {"activation": layer.activation, "hidden_dim": layer.hidden_dim, "input_dim": layer.input_dim,
+        return _cell_json(layer) | {
+                "activation": layer.activation, "hidden_dim": layer.hidden_dim, "input_dim": layer.input_dim,
                 "output_dim": net.output_dim, "W_hh": _matrix_json(layer.W_hh), "W_ih": _matrix_json(layer.W_ih),
                 "b": _vector_json(layer.b), "W_out": _matrix_json(net.W_out), "b_out": _vector_json(net.b_out),
                 "h0": _vector_json(layer.h0)}
@@ -221,7 +222,8 @@ def _infer_dim(rnn: dict[str, Any], key: str, matrix: str, axis: int, path: str 
 
 
 #: Keys of a flat (one-layer) ``rnn`` block and of a layered one.
-FLAT_KEYS = ("cell", "dt", "activation", "hidden_dim", "input_dim", "output_dim", "W_hh", "W_ih", "b", "W_out", "b_out", "h0")
+FLAT_KEYS = ("cell", "dt", "activation", "hidden_dim", "input_dim", "output_dim", "W_hh", "W_ih", "b", "W_out",
+             "b_out", "h0")
 LAYERED_KEYS = ("layers", "P", "Q", "output_dim", "W_out", "b_out")
 LAYER_KEYS = ("cell", "dt", "activation", "hidden_dim", "input_dim", "W_hh", "W_ih", "b", "h0")
 
@@ -255,7 +257,8 @@ def _cell(block: dict[str, Any], path: str, fmt: str) -> tuple[str, fmpq | None]
         raise InputError(f'{path}.cell={quote(cell)}: a {FORMAT} network is an Elman ReLU layer; write '
                          f'"format": "{FORMAT_V2}" for residual cells')
     if "dt" not in block:
-        raise InputError(f'{path}.cell={quote(cell)} needs its step "dt" (h_t = h_(t-1) + dt·σ(z_t)), e.g. "dt": "1/10"')
+        raise InputError(f'{path}.cell={quote(cell)} needs its step "dt" (h_t = h_(t-1) + dt·σ(z_t)), '
+                         'e.g. "dt": "1/10"')
     dt = number(block["dt"], f"{path}.dt")
     if not dt > 0:
         raise InputError(f"{path}.dt={to_string(dt)} must be positive")

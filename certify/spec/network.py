@@ -264,7 +264,7 @@ class Network:
     def require_elman(self, what: str) -> None:
         """Nothing when every layer is an Elman cell, else an error saying that ``what`` does not run residual cells."""
         for k, layer in enumerate(self.layers):
-            if layer.residual:
+            if layer.dt is not None:
                 raise InputError(f"layers[{k}].cell='residual' (dt={to_string(layer.dt)}): {what}: Elman cells only "
                                  "(certify memory, certify stability and exact runs, certify run --exact, take "
                                  "residual cells)")
@@ -402,7 +402,8 @@ class Network:
             return "\n".join(lines) + "\n"
         lines = [f"certify.rnn/2 layers {self.depth} input {self.input_dim} output {self.output_dim}"]
         for k, layer in enumerate(self.layers):
-            cell = f" residual {to_string(layer.dt)}" if layer.dt is not None else ""  # Elman layers: the text as before
+            # an Elman layer keeps the text it had before residual cells (committed certificates stay valid)
+            cell = f" residual {to_string(layer.dt)}" if layer.dt is not None else ""
             lines.append(f"layer {k} {layer.activation} {layer.hidden_dim} {layer.input_dim}{cell}")
             _matrices(lines, (("W_hh", layer.W_hh), ("W_ih", layer.W_ih)))
             _vectors(lines, (("b", layer.b), ("h0", layer.h0)))
