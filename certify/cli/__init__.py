@@ -11,7 +11,21 @@ import traceback
 
 import click
 
-from certify.cli import build, check, compile, convert, gate, info, memory, precision, rates, recheck, report, run  # noqa: F401  (each module registers its command)
+from certify.cli import (  # noqa: F401, E501  (each module registers its command)
+    build,
+    check,
+    compile,
+    convert,
+    gate,
+    info,
+    memory,
+    precision,
+    rates,
+    recheck,
+    report,
+    run,
+    stability,
+)
 from certify.cli.app import cli, err_console
 from certify.errors import CertifyError, InputError
 

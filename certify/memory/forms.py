@@ -106,6 +106,7 @@ class StepForms:
     inc_mid: arb_mat        # (y_t − y_{t−1})(m)
     inc_jac: arb_mat
     inc_range: arb_mat
+    state_l1: tuple[arb, ...] = ()  # per layer: an upper bound of |h_t|₁ over the box
 
 
 # --- activations -----------------------------------------------------------------------------------
@@ -373,7 +374,9 @@ def propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> list[StepFor
                 dA, da = A - prev_y[0], a - prev_y[1]  # noqa: N806
                 rng = arb_mat([[_ball(*_exact_range(A, a, i, box))] for i in range(A.nrows())])
                 inc_rng = arb_mat([[_ball(*_exact_range(dA, da, i, box))] for i in range(A.nrows())])
-                out.append(StepForms((A, a), y_mid, yA, rng, y_mid - p_mid, arb_mat(dA), inc_rng))
+                l1 = tuple(sum((arb(max(abs(v) for v in _exact_range(e.h[0], e.h[1], i, box)))
+                                for i in range(e.h[0].nrows())), arb(0)) for e in nxt)
+                out.append(StepForms((A, a), y_mid, yA, rng, y_mid - p_mid, arb_mat(dA), inc_rng, l1))
                 prev_y, prev_s = (A, a), s
                 continue
             enc = [_promote(e, box, mid) for e in exact]
@@ -385,7 +388,8 @@ def propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> list[StepFor
             enc[k] = _enc_step(st, enc[k], u, du, dev)
             u, du = enc[k].h, enc[k].inc
         last = enc[-1]
+        l1 = tuple(sum((e.h.H[i, 0].abs_upper() for i in range(e.h.H.nrows())), arb(0)) for e in enc)
         out.append(StepForms(None, C * last.h.V + c, C * last.h.J, C * last.h.H + c, C * last.inc.V, C * last.inc.J,
-                             C * last.inc.H))
+                             C * last.inc.H, l1))
         prev_s = s
     return out
