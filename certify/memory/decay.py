@@ -304,4 +304,47 @@ def check_claim(claim_C: fmpq, claim_beta: fmpq, rows: MemoryResult, proved: Dec
                  f"({proved.reason}) do not imply it for every t")
 
 
-__all__ = ["Decay", "StateSpace", "check_claim", "decay", "state_space"]
+__all__ = ["Decay", "StateSpace", "check_claim", "decay", "refine", "state_space"]
+
+
+def refine(d: Decay, net: Network, norm: str, kind: str, rows: MemoryResult) -> Decay:
+    """A smaller C for the same β from the certified rows t ≤ K and the Lyapunov bound restarted at K:
+
+        𝓜(t) ≤ max( max_{t ≤ K} upper_t·e^{βt},  λ^{−K}·min(κ·‖A^K v‖, κ_K·‖v‖) )·e^{−βt},
+
+    where ‖v‖ = max(Σ_j ‖B_j‖_P, s‖e′‖_P), κ_K = max_i √(c_i A^K P⁻¹ (c_i A^K)ᵀ): for t ≥ K,
+    δ_{t+1} = A^{t−K}·A^K·(B x + e′) and ‖A^{t−K} w‖_P ≤ λ^{t−K}‖w‖_P (linear networks only)."""
+    if d.verdict is not Verdict.PROVED or d.method != "lyapunov" or d.beta is None or d.lam is None:
+        return d
+    if any(r.upper is None for r in rows.rows):
+        return d
+    s = NORMS[norm]
+    ss = state_space(Compiled.of(net))
+    A, lam, beta = ss.A, d.lam, d.beta  # noqa: N806
+    n = A.nrows()
+    P = fmpq_mat(d.certificate["P"])  # noqa: N806
+    K = rows.rows[-1].t  # noqa: N806
+    AK = _eye(n)  # noqa: N806
+    for _ in range(K):
+        AK = AK * A  # noqa: N806
+    e1 = fmpq_mat(n, 1) if kind == "impulse" else (A - _eye(n)) * ss.h0 + ss.e
+    Pinv = P.inv()  # noqa: N806
+    kappa = max((linalg.sqrt_upper(_quad(_row(ss.C_out, i), Pinv)) for i in range(ss.C_out.nrows())),
+                default=fmpq(0))
+    kb = sum((linalg.sqrt_upper(_quad(AK * _column(ss.B, j), P)) for j in range(ss.B.ncols())), fmpq(0))
+    ke = linalg.sqrt_upper(_quad(AK * e1, P)) if s else fmpq(0)
+    # or A^K on the readout's side: |c A^K A^{t−K} w| ≤ √(c A^K P⁻¹ (c A^K)ᵀ)·λ^{t−K}·‖w‖_P
+    CK = ss.C_out * AK  # noqa: N806
+    kappa_k = max((linalg.sqrt_upper(_quad(_row(CK, i), Pinv)) for i in range(CK.nrows())), default=fmpq(0))
+    kb0 = sum((linalg.sqrt_upper(_quad(_column(ss.B, j), P)) for j in range(ss.B.ncols())), fmpq(0))
+    ke0 = linalg.sqrt_upper(_quad(e1, P)) if s else fmpq(0)
+    tail = arb(min(kappa * max(kb, ke), kappa_k * max(kb0, ke0))) / arb(lam) ** K
+    head = arb(0)
+    for r in rows.rows:
+        assert r.upper is not None
+        head = head.max(arb(r.upper) * (arb(beta) * r.t).exp())
+    C = linalg.round_up(upper_q(head.max(tail)))  # noqa: N806
+    if d.C is not None and C >= d.C:
+        return d
+    return Decay(d.verdict, C, beta, d.reason + f"; C refined with the certified rows t ≤ {K} and the Lyapunov "
+                 f"bound restarted at t = {K}", d.method, d.lam, d.certificate, candidates=d.candidates)
