@@ -1,4 +1,4 @@
-"""The paper's linear experiment (examples/memory_experiment.py) runs, and its certified numbers bound the sampled ones."""
+"""The paper's linear experiment (examples/memory_experiment.py) runs; its certified numbers bound the sampled ones."""
 
 from __future__ import annotations
 
