@@ -271,6 +271,10 @@ def decay(net: Network, norm: str, kind: str) -> Decay:
     return _contraction(net, comp, s, kind)
 
 
+def _up_arb(a: arb) -> fmpq:
+    return upper_q(a)
+
+
 def check_claim(claim_C: fmpq, claim_beta: fmpq, rows: MemoryResult, proved: Decay) -> Decay:  # noqa: N803
     """Decide the claim 𝓜(t) ≤ claim_C·e^{−claim_β·t} for every t: REFUTED by a row whose certified lower
     bound (attained at its witness x) exceeds it; PROVED when the rows (t ≤ K) and the proved (C, β)
@@ -282,8 +286,10 @@ def check_claim(claim_C: fmpq, claim_beta: fmpq, rows: MemoryResult, proved: Dec
         if r.infinite or (r.lower > 0 and arb(r.lower) > bound(r.t)):
             x = r.witness if r.witness is not None else ()
             return Decay(Verdict.REFUTED, claim_C, claim_beta,
-                         f"at t = {r.t} the memory is ≥ {linalg.round_down(r.lower)} (attained at x = "
-                         f"[{', '.join(str(v) for v in x)}], replayed exactly or in arb) > C·e^(−βt)",
+                         f"at t = {r.t} the certified lower bound {float(r.lower):.6g} of the memory (attained at "
+                         f"x = [{', '.join(str(v) for v in x)}], replayed exactly, or in arb for tanh/sigmoid) exceeds "
+                         f"C·e^(−βt) ≤ {float(_up_arb(bound(r.t))):.6g}" if not r.infinite else
+                         f"at t = {r.t} the memory is infinite (norm abs with a bias)",
                          witness=(r.t, tuple(x)))
     if (proved.verdict is Verdict.PROVED and proved.C is not None and proved.beta is not None
             and claim_C >= proved.C and proved.beta >= claim_beta):
