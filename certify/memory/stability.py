@@ -111,7 +111,7 @@ def spectra(net: Network) -> list[LayerStability]:
                 if normal and not P_norm > bound:
                     verdict = "PROVED"
                     note = ("W is normal and stable: the lemma applies (a theorem); the enclosures agree"
-                            + (" (equality: W is a multiple of I on the slowest mode)" if not P_norm < bound else ""))
+                            + (" (with equality, as for every symmetric W)" if not P_norm < bound else ""))
                 elif normal:
                     verdict = "INCONSISTENT"
                     note = "W is normal, yet ‖P‖₂ > the bound: an internal error, please report it"

@@ -50,6 +50,19 @@ def test_residual_diagonal_closed_form_both_norms(w: Fraction, dt: Fraction, c: 
             assert r.witness is not None and abs(frac(r.witness[0])) == D
 
 
+@pytest.mark.parametrize(("w", "N"), [(F(3), 1), (F(3), 4), (F(25), 3), (F(-1), 2)])
+def test_impulse_and_reversed_closed_forms(w: Fraction, N: int) -> None:  # noqa: N803
+    """Impulse: |c|·dt·|a|^t; reversed after N steps: |c|·dt·|1 − a^N|·|a|^t, a = 1 − dt·w."""
+    dt, c = F(1, 10), F(-3, 2)
+    a = 1 - dt * w
+    net = residual_diagonal(w, dt, c)
+    imp = memory(net, [(q(-1), q(1))], steps=8, norm="abs", kind="impulse")
+    rev = memory(net, [(q(-1), q(1))], steps=8, norm="abs", kind="reversed", warmup=N)
+    for ri, rr in zip(imp.rows, rev.rows, strict=True):
+        assert ri.exact and frac(ri.upper) == abs(c) * dt * abs(a) ** ri.t
+        assert rr.exact and frac(rr.upper) == abs(c) * dt * abs(1 - a**N) * abs(a) ** rr.t
+
+
 def _fraction_delta(W, U, C, x, t):  # noqa: N803
     """Δ_t = C·A^t·B·x for the identity Elman network with h_0 = 0, b = 0 (own rollout)."""
     n = len(W)
