@@ -198,9 +198,9 @@ def _exact_range(M: fmpq_mat, v: fmpq_mat, i: int, box: Box) -> tuple[fmpq, fmpq
     return lo, hi
 
 
-def _exact_step(st: Stage, M: fmpq_mat, v: fmpq_mat, Mu: fmpq_mat, vu: fmpq_mat,  # noqa: N803
+def _exact_step(st: Stage, M: fmpq_mat, v: fmpq_mat, zM: fmpq_mat, zv: fmpq_mat,  # noqa: N803
                 box: Box) -> tuple[fmpq_mat, fmpq_mat] | None:
-    zM, zv = st.W * M + st.U * Mu, st.W * v + st.U * vu + st.b  # noqa: N806
+    """The next (M, v) from the pre-activation form z = zM·x + zv, or None when a unit leaves its piece."""
     n = zM.nrows()
     nM, nv = fmpq_mat(n, zM.ncols()), fmpq_mat(n, 1)  # noqa: N806
     for i in range(n):
@@ -328,7 +328,7 @@ class _Exact:
 def _exact_layer(st: Stage, e: _Exact, Mu: fmpq_mat, vu: fmpq_mat, box: Box) -> _Exact | None:  # noqa: N803
     M, v = e.h  # noqa: N806
     zM, zv = st.W * M + st.U * Mu, st.W * v + st.U * vu + st.b  # noqa: N806
-    r = _exact_step(st, M, v, Mu, vu, box)
+    r = _exact_step(st, M, v, zM, zv, box)
     return None if r is None else _Exact(r, e.h, (zM, zv))
 
 

@@ -249,8 +249,9 @@ def memory(net: Network, box: Box, steps: int, norm: str = "abs+1", kind: str = 
                          "input (Δ_t(0) ≠ 0, e.g. a bias); the paper's proofs use --norm abs+1")
     st.leaves.append(p.leaf(p.box, st))
     corner = [hi if abs(hi) >= abs(lo) else lo for lo, hi in p.box]
-    for x in ([(lo + hi) / 2 for lo, hi in p.box], corner, [lo for lo, _ in p.box], [hi for _, hi in p.box]):
-        p.point(x, st)
+    if not all(st.leaves[0].exact):  # (an exact box already gave every row its witness)
+        for x in ([(lo + hi) / 2 for lo, hi in p.box], corner, [lo for lo, _ in p.box], [hi for _, hi in p.box]):
+            p.point(x, st)
 
     def global_upper(t: int) -> fmpq | None:
         ups = [leaf.upper[t] for leaf in st.leaves]
