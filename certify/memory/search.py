@@ -266,6 +266,7 @@ def memory(net: Network, box: Box, steps: int, norm: str = "abs+1", kind: str = 
         return (u - st.lower[t]) / u if u > 0 else fmpq(0)
 
     complete = False
+    last = -1
     while True:
         gaps = [(g, t) for t in range(steps + 1) if (g := gap(t)) is not None and g > tol]
         if not gaps:
@@ -275,7 +276,11 @@ def memory(net: Network, box: Box, steps: int, norm: str = "abs+1", kind: str = 
             notes.append(f"stopped after {st.evaluated} rollouts and {time.monotonic() - start:.1f} s with "
                          f"{len(gaps)} rows not within the tolerance {tol}")
             break
-        _, t = max(gaps)
+        # rows take turns (the row after the last one split, among those still above the tolerance), so that
+        # the rows with the widest relative gaps (large t) do not take the whole budget
+        open_rows = sorted(t for _, t in gaps)
+        t = next((r for r in open_rows if r > last), open_rows[0])
+        last = t
         splittable = [lf for lf in st.leaves if not lf.exact[t] and max(hi - lo for lo, hi in lf.box) > 0]
         if not splittable:
             notes.append(f"t={t}: every sub-box is a point or exact; the gap cannot shrink further")
