@@ -182,18 +182,18 @@ class _Problem:
             for i, ri in enumerate(rng):
                 cands = []
                 if r_min + self.s > 0:
-                    cands.append(upper_q(ri.abs_upper() / arb(r_min + self.s)))
+                    _add(cands, ri.abs_upper() / arb(r_min + self.s))
                     form = sup_ratio_form(alpha[i], [jac[i, j] for j in range(jac.ncols())], box, mid, self.s)
                     if form is not None:
-                        cands.append(upper_q(form))
+                        _add(cands, form)
                 if r_min == 0:  # mean value around x = 0: |Δ(x)| ≤ |Δ(0)| + Σ|g_j|·|x|_∞
                     d0 = self.delta0[t][i]
                     g = sum((jac[i, j].abs_upper() for j in range(jac.ncols())), arb(0))
                     scale = arb(1) if self.s == 0 else arb(r_max) / (r_max + 1)
                     if d0.is_zero():
-                        cands.append(upper_q(g * scale))
+                        _add(cands, g * scale)
                     elif self.s:
-                        cands.append(upper_q(d0.abs_upper() + g * scale))
+                        _add(cands, d0.abs_upper() + g * scale)
                 if not cands:
                     best = None
                     break
@@ -211,9 +211,15 @@ class _Problem:
         den = arb(norm_inf(x) + self.s)
         for t in range(self.steps + 1):
             vals = self._delta_point(forms, t, x)
-            low = max(lower_q(v.abs_lower() / den) for v in vals)
+            low = max(lower_q(v.abs_lower() / den) if v.is_finite() else fmpq(0) for v in vals)
             if low > st.lower[t]:
                 st.lower[t], st.witness[t] = low, tuple(x)
+
+
+def _add(cands: list[fmpq], bound: arb) -> None:
+    """Keep an upper bound when it is finite (an enclosure that blew up bounds nothing)."""
+    if bound.is_finite():
+        cands.append(upper_q(bound))
 
 
 def _key(u: fmpq | None) -> fmpq:
