@@ -180,7 +180,7 @@ class _Problem:
             best = fmpq(0)
             mid = [(lo + hi) / 2 for lo, hi in box]
             for i, ri in enumerate(rng):
-                cands = []
+                cands: list[fmpq] = []
                 if r_min + self.s > 0:
                     _add(cands, ri.abs_upper() / arb(r_min + self.s))
                     form = sup_ratio_form(alpha[i], [jac[i, j] for j in range(jac.ncols())], box, mid, self.s)
