@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
 from certify.errors import InputError
@@ -250,6 +251,52 @@ class _Layer:
     h: _Enc
     inc: _Enc
     z: _Enc | None          # the range, centre value and Jacobian of z_t (None before the first step)
+    inc_jac: _Lohner | None = None   # the increment's Jacobian in Lohner's form (intersected with inc.J)
+
+
+@dataclass(frozen=True)
+class _Lohner:
+    """A set of matrices X ∈ mid + B·Q: mid and B point matrices, Q an interval matrix. Propagating
+    X' = M·X + S through a basis B' that follows the midpoint of M·B (QR) keeps interval products from
+    wrapping: the radius then grows with the norm of M, not with the spectral radius of |M| (Lohner's method).
+
+    Soundness: M·X + S ⊆ (M·mid + S) + (M·B)·Q = mid′ + S′ + A·Q, and every v in it is B′·(B′⁻¹v) with
+    B′⁻¹ enclosed by the arb inverse, so v ∈ mid′ + B′·(B′⁻¹·S′ + (B′⁻¹·A)·Q).
+    """
+
+    mid: arb_mat
+    B: arb_mat
+    Q: arb_mat
+
+    @staticmethod
+    def of(X: arb_mat) -> _Lohner:  # noqa: N803
+        n, d = X.nrows(), X.ncols()
+        mid = arb_mat([[arb(X[i, j].mid()) for j in range(d)] for i in range(n)])
+        return _Lohner(mid, arb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)]), X - mid)
+
+    def value(self) -> arb_mat:
+        return self.mid + self.B * self.Q
+
+    def step(self, M: arb_mat, S: arb_mat) -> _Lohner | None:  # noqa: N803
+        """The form of M·X + S (None when the new basis cannot be inverted rigorously)."""
+        Y = M * self.mid + S  # noqa: N806
+        n, d = Y.nrows(), Y.ncols()
+        mid = arb_mat([[arb(Y[i, j].mid()) for j in range(d)] for i in range(n)])
+        A = M * self.B  # noqa: N806
+        a = np.array([[float(A[i, j].mid()) for j in range(n)] for i in range(n)])
+        if not np.all(np.isfinite(a)):
+            return None
+        basis = np.linalg.qr(a)[0] if n else a
+        B = arb_mat([[arb(float(v)) for v in row] for row in basis])  # noqa: N806
+        try:
+            Binv = B.inv()  # noqa: N806
+        except (ZeroDivisionError, ValueError):
+            return None
+        return _Lohner(mid, B, Binv * (Y - mid) + (Binv * A) * self.Q)
+
+
+def _meet_all(a: arb_mat, b: arb_mat) -> arb_mat:
+    return arb_mat([[_meet(a[i, j], b[i, j]) for j in range(a.ncols())] for i in range(a.nrows())])
 
 
 #: |σ″| ≤ these (tanh: 4/(3√3) ≈ 0.770; sigmoid: 1/(6√3) ≈ 0.0962), for σ′(z_{t+1}) − σ′(z_t) ∈ σ″·Δz.
@@ -303,11 +350,27 @@ def _enc_step(st: Stage, e: _Layer, u: _Enc, du: _Enc, dev: arb_mat) -> _Layer:
         dsig_r = arb_mat([[Dsec[i] * dz_r[i, 0]] for i in range(n)])
         dsig_m = s_mid - _map(lambda v: sigma(name, v), e.z.V)
         dsig_J = _rows_scaled(D, dJz) + _rows_scaled(E, e.z.J)  # noqa: N806
+        # the same Jacobian as M·ΔJ + S in Lohner's form: Elman M = D·W, residual M = I + dt·D·W
+        drive = _rows_scaled(D, U * du.J) + _rows_scaled(E, e.z.J)
+        DW = _rows_scaled(D, W)  # noqa: N806
         if st.dt is None:
-            inc = _Enc(_meet_mat(dsig_r, dsig_m + dsig_J * dev), dsig_m, dsig_J)
+            M, S = DW, drive  # noqa: N806
+        else:
+            dtq = arb(st.dt)
+            M = arb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)]) + DW * dtq  # noqa: N806
+            S = drive * dtq  # noqa: N806
+        start = e.inc_jac if e.inc_jac is not None else _Lohner.of(e.inc.J)
+        inc_jac = start.step(M, S) if n > 1 else None
+        if st.dt is None:
+            J = dsig_J  # noqa: N806
+            if inc_jac is not None:
+                J = _meet_all(J, inc_jac.value())  # noqa: N806
+            inc = _Enc(_meet_mat(dsig_r, dsig_m + J * dev), dsig_m, J)
         else:
             dt = arb(st.dt)
             J = e.inc.J + dsig_J * dt  # noqa: N806
+            if inc_jac is not None:
+                J = _meet_all(J, inc_jac.value())  # noqa: N806
             V = e.inc.V + dsig_m * dt  # noqa: N806
             inc = _Enc(_meet_mat(_meet_mat(e.inc.H + dsig_r * dt, s_range * dt), V + J * dev), V, J)
     if st.dt is None:
@@ -316,7 +379,7 @@ def _enc_step(st: Stage, e: _Layer, u: _Enc, du: _Enc, dev: arb_mat) -> _Layer:
     else:
         J, V = e.h.J + inc.J, e.h.V + inc.V  # noqa: N806
         H = _meet_mat(e.h.H + inc.H, V + J * dev)  # noqa: N806
-    return _Layer(_Enc(H, V, J), inc, z)
+    return _Layer(_Enc(H, V, J), inc, z, inc_jac if e.z is not None else None)
 
 
 def _to_enc(M: fmpq_mat, v: fmpq_mat, box: Box, mid: fmpq_mat) -> _Enc:  # noqa: N803
