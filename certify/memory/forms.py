@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from flint import arb, arb_mat, fmpq, fmpq_mat
+from flint import arb, arb_mat, ctx, fmpq, fmpq_mat
 
 from certify.errors import InputError
 from certify.spec.network import Network
@@ -219,6 +219,12 @@ def _exact_step(st: Stage, M: fmpq_mat, v: fmpq_mat, zM: fmpq_mat, zv: fmpq_mat,
 
 # --- enclosure mode ----------------------------------------------------------------------------------
 def _meet(a: arb, b: arb) -> arb:
+    """The intersection of two enclosures of one value; a non-finite one (an enclosure that blew up, or NaN
+    from ∞ − ∞) is dropped, so that it never spreads through later intersections."""
+    if not a.is_finite():
+        return b
+    if not b.is_finite():
+        return a
     try:
         return a.intersection(b)
     except ValueError:  # cannot happen for two enclosures of one set; keep the first, still rigorous
@@ -252,6 +258,7 @@ class _Layer:
     inc: _Enc
     z: _Enc | None          # the range, centre value and Jacobian of z_t (None before the first step)
     inc_jac: _Lohner | None = None   # the increment's Jacobian in Lohner's form (intersected with inc.J)
+    h_jac: _Lohner | None = None     # the state's Jacobian likewise (intersected with h.J)
 
 
 @dataclass(frozen=True)
@@ -373,13 +380,21 @@ def _enc_step(st: Stage, e: _Layer, u: _Enc, du: _Enc, dev: arb_mat) -> _Layer:
                 J = _meet_all(J, inc_jac.value())  # noqa: N806
             V = e.inc.V + dsig_m * dt  # noqa: N806
             inc = _Enc(_meet_mat(_meet_mat(e.inc.H + dsig_r * dt, s_range * dt), V + J * dev), V, J)
+    # the state's Jacobian: Elman J' = D·W·J + D·U·J_u, residual J' = (I + dt·D·W)·J + dt·D·U·J_u
+    DWs = _rows_scaled(D, W)  # noqa: N806
+    Sh = _rows_scaled(D, U * u.J)  # noqa: N806
+    if st.dt is not None:
+        DWs = arb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)]) + DWs * arb(st.dt)  # noqa: N806
+        Sh = Sh * arb(st.dt)  # noqa: N806
+    h_jac = (e.h_jac if e.h_jac is not None else _Lohner.of(e.h.J)).step(DWs, Sh) if n > 1 else None
     if st.dt is None:
         J, V = _rows_scaled(D, Jz), s_mid  # noqa: N806
-        H = _meet_mat(s_range, V + J * dev)  # noqa: N806
     else:
         J, V = e.h.J + inc.J, e.h.V + inc.V  # noqa: N806
-        H = _meet_mat(e.h.H + inc.H, V + J * dev)  # noqa: N806
-    return _Layer(_Enc(H, V, J), inc, z, inc_jac if e.z is not None else None)
+    if h_jac is not None:
+        J = _meet_all(J, h_jac.value())  # noqa: N806
+    H = _meet_mat(s_range, V + J * dev) if st.dt is None else _meet_mat(e.h.H + inc.H, V + J * dev)  # noqa: N806
+    return _Layer(_Enc(H, V, J), inc, z, inc_jac if e.z is not None else None, h_jac)
 
 
 def _to_enc(M: fmpq_mat, v: fmpq_mat, box: Box, mid: fmpq_mat) -> _Enc:  # noqa: N803
@@ -415,7 +430,16 @@ def _promote(e: _Exact, box: Box, mid: fmpq_mat) -> _Layer:
 
 
 def propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> list[StepForms]:
-    """The output forms at t = 1 … len(schedule) over the box (layer 1 reads s_t·P·x)."""
+    """The output forms at t = 1 … len(schedule) over the box (layer 1 reads s_t·P·x).
+
+    Ball arithmetic runs at 128 + 2·T bits: the rounding errors of the centre values (a residual cell's
+    h + dt·σ(W h …) adds radii at every step) may grow by a factor of up to ~4 per step, and stay far below the
+    box-induced widths at this precision."""
+    with ctx.workprec(128 + 2 * len(schedule)):
+        return _propagate(comp, box, schedule)
+
+
+def _propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> list[StepForms]:
     d = comp.input_dim
     if len(box) != d:
         raise InputError(f"the box has {len(box)} intervals, the network expects input_dim={d}")
