@@ -198,3 +198,49 @@ def test_cli_writes_the_json_and_refuses_a_bad_box(tmp_path, capsys) -> None:
     assert main(["memory", str(path), "--steps", "5", "--box", "1:0"]) == 2
     assert "--box '1:0' is empty" in capsys.readouterr().err
     assert main(["memory", str(path), "--steps", "5", "--claim-C", "1"]) == 2
+
+
+def test_residual_tanh_rows_enclose_the_code_forward_pass() -> None:
+    """The softplus tanh model of examples/ (read from safetensors): every float sample below the upper bound."""
+    import numpy as np
+
+    from certify.memory.forms import Compiled
+    from certify.memory.linalg import to_numpy
+    from certify.spec import io
+
+    from pathlib import Path
+
+    net = io.read(str(Path(__file__).resolve().parents[2] / "examples" / "paper_softplus.safetensors")).network
+    res = memory(net, [(q(-1), q(1))], steps=40, norm="abs+1", max_boxes=600)
+    st = Compiled.of(net).stages[0]
+    W, U, C = to_numpy(st.W), to_numpy(st.U)[:, 0], to_numpy(Compiled.of(net).C)[0]  # noqa: N806
+    for x in np.linspace(-1, 1, 81):
+        h, ys = np.zeros(4), [0.0]
+        for _ in range(41):
+            h = h + 0.5 * np.tanh(W @ h + U * x)
+            ys.append(float(C @ h))
+        for r in res.rows:
+            assert abs(ys[r.t + 1] - ys[r.t]) / (abs(x) + 1) <= float(r.upper) * (1 + 1e-9) + 1e-15
+    assert all(r.lower <= r.upper for r in res.rows) and res.complete
+
+
+def test_residual_hardtanh_rows_against_an_own_rollout() -> None:
+    W = [[F(-1, 2), F(1, 3)], [F(-1, 4), F(-1)]]  # noqa: N806
+    U, b, C, dt = [F(2), F(-1)], [F(1, 8), F(0)], [F(1), F(1, 2)], F(1, 4)  # noqa: N806
+    net = Network.from_dense(W_hh=[[q(v) for v in r] for r in W], W_ih=[[q(u)] for u in U], b=[q(v) for v in b],
+                             W_out=[[q(v) for v in C]], b_out=[0], h0=[0, 0], activation="hardtanh",
+                             cell="residual", dt=q(dt))
+    res = memory(net, [(q(-1), q(1))], steps=12, norm="abs+1", max_boxes=1500)
+
+    def ratio(x: Fraction, t: int) -> Fraction:
+        h, ys = [F(0), F(0)], [F(0)]
+        for _ in range(t + 1):
+            z = [sum(W[i][j] * h[j] for j in range(2)) + U[i] * x + b[i] for i in range(2)]
+            h = [h[i] + dt * _ht(z[i]) for i in range(2)]
+            ys.append(sum(c * v for c, v in zip(C, h, strict=True)))
+        return abs(ys[t + 1] - ys[t]) / (abs(x) + 1)
+
+    xs = [F(k, 50) for k in range(-50, 51)]
+    for r in res.rows:
+        assert max(ratio(x, r.t) for x in xs) <= frac(r.upper)
+        assert ratio(frac(r.witness[0]), r.t) >= frac(r.lower)
