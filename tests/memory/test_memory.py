@@ -202,13 +202,13 @@ def test_cli_writes_the_json_and_refuses_a_bad_box(tmp_path, capsys) -> None:
 
 def test_residual_tanh_rows_enclose_the_code_forward_pass() -> None:
     """The softplus tanh model of examples/ (read from safetensors): every float sample below the upper bound."""
+    from pathlib import Path
+
     import numpy as np
 
     from certify.memory.forms import Compiled
     from certify.memory.linalg import to_numpy
     from certify.spec import io
-
-    from pathlib import Path
 
     net = io.read(str(Path(__file__).resolve().parents[2] / "examples" / "paper_softplus.safetensors")).network
     res = memory(net, [(q(-1), q(1))], steps=40, norm="abs+1", max_boxes=600)
