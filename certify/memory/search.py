@@ -101,6 +101,9 @@ class _Problem:
         for lo, hi in self.box:
             if not lo <= hi:
                 raise InputError(f"--box interval [{lo}, {hi}] is empty")
+        if net.input_dim == 0 or box_norm_range(self.box)[1] == 0:
+            raise InputError(f"the box {[[str(lo), str(hi)] for lo, hi in self.box]} holds no x ≠ 0: the memory "
+                             "function divides by |x| and is not defined there")
         zero = [(fmpq(0), fmpq(0))] * net.input_dim
         self.zero = propagate(self.comp, zero, self.sched)   # the x = 0 run: Δ_t(0)
         self.delta0 = [self._delta_point(self.zero, t, [fmpq(0)] * net.input_dim) for t in range(steps + 1)]
