@@ -266,7 +266,7 @@ class Network:
         for k, layer in enumerate(self.layers):
             if layer.dt is not None:
                 raise InputError(f"layers[{k}].cell='residual' (dt={to_string(layer.dt)}): {what}: Elman cells only "
-                                 "(certify memory, certify stability and exact runs, certify run --exact, take "
+                                 "(certify memory, certify stability, exact runs and certify run --backend arb take "
                                  "residual cells)")
 
     def require_single_relu(self, what: str) -> Layer:

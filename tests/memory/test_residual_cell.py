@@ -84,6 +84,20 @@ def test_engines_without_residual_cells_refuse_them() -> None:
     net = _load(_doc(cell="residual", dt="1/10")).network
     with pytest.raises(InputError, match="Elman cells only"):
         fold(net)
+    assert fold(net, residual=True).stages[0].dt == fmpq(1, 10)
     with pytest.raises(InputError, match="one Elman layer"):
         _ = net.W_hh  # the one-layer view used by TMNU analyses, lanes and precision
     assert not net.is_single_relu
+
+
+def test_the_arb_engine_steps_residual_cells_and_encloses_the_exact_run() -> None:
+    from certify.execute.balls import rollout_arb_layered
+    from certify.execute.enclosure import Inputs
+
+    f = _load(_doc(cell="residual", dt="1/10"))
+    x = fmpq(3, 4)
+    exact = [y[0] for _, _, y in f.network.run([x], 6)]
+    enc = rollout_arb_layered(f.network, Inputs(lo=(x,), hi=(x,)), 6, range(1, 7))
+    for k, y in enumerate(exact):
+        mid, rad = float(enc.mid[k, 0, 0]), float(enc.rad[k, 0, 0])
+        assert abs(mid - float(y)) <= rad + 1e-15 and rad < 1e-12
