@@ -77,9 +77,8 @@ def memory_cmd(weights: str, steps: int, box: str | None, norm: str, kind: str |
     --claim-C/--claim-beta decide a claimed pair (REFUTED with the witness (t, x) of a row above it).
     Exit 0 / 10 / 20; the last line is RESULT: ...
     """
-    from certify.memory.decay import check_claim
+    from certify.memory.decay import check_claim, refine
     from certify.memory.decay import decay as prove_decay
-    from certify.memory.decay import refine
     from certify.memory.document import memory_json, sampled
     from certify.memory.search import memory
     from certify.report.memory_plot import memory_plot
@@ -96,7 +95,10 @@ def memory_cmd(weights: str, steps: int, box: str | None, norm: str, kind: str |
     if (claim_c is None) != (claim_beta is None):
         raise InputError("--claim-C and --claim-beta go together (the claim is M(t) <= C·e^(-beta·t))")
     xbox = parse_box(box, net.input_dim) if box is not None else [f.input.domain_of(k) for k in range(net.input_dim)]
-    res = memory(net, xbox, steps, norm=norm, kind=kind, warmup=warmup, tol=parse_number(tol, where="--tol"),
+    tolerance = parse_number(tol, where="--tol")
+    if tolerance < 0:
+        raise InputError(f"--tol={tol} must be >= 0 (the relative gap upper/lower at which a row is done)")
+    res = memory(net, xbox, steps, norm=norm, kind=kind, warmup=warmup, tol=tolerance,
                  max_boxes=max_rollouts, seconds=seconds)
     dec = None
     if decay or claim_c is not None:
