@@ -12,6 +12,7 @@ from certify.cli.app import IntRange, cli, console, err_console
 from certify.cli.memory import parse_box
 from certify.cli.options import read_hints, weight_hints_options
 from certify.display import round_decimal
+from certify.errors import InputError
 from certify.rational import parse_number, to_json
 from certify.verdict import Verdict, result_line
 
@@ -53,6 +54,9 @@ def stability_cmd(weights: str, betas: tuple[str, ...], samples: int, steps: int
     net = f.network
     xbox = parse_box(box, net.input_dim) if box is not None else [f.input.domain_of(k) for k in range(net.input_dim)]
     grid = tuple(parse_number(b, where="--beta") for b in betas) or BETAS
+    for b, text in zip(grid, betas, strict=False):
+        if b < 0:
+            raise InputError(f"--beta={text} must be >= 0 (a perturbation radius)")
     out = err_console if json_path == "-" else console
     layers = spectra(net)
     t = Table(title=f"{f.name}: stability ({net.describe()})", title_justify="left")
