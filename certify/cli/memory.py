@@ -77,8 +77,7 @@ def memory_cmd(weights: str, steps: int, box: str | None, norm: str, kind: str |
     --claim-C/--claim-beta decide a claimed pair (REFUTED with the witness (t, x) of a row above it).
     Exit 0 / 10 / 20; the last line is RESULT: ...
     """
-    from certify.memory.decay import check_claim, refine
-    from certify.memory.decay import decay as prove_decay
+    from certify.memory.decay import check_claim, decay_from_rows
     from certify.memory.document import memory_json, sampled
     from certify.memory.search import memory
     from certify.report.memory_plot import memory_plot
@@ -102,7 +101,7 @@ def memory_cmd(weights: str, steps: int, box: str | None, norm: str, kind: str |
                  max_boxes=max_rollouts, seconds=seconds)
     dec = None
     if decay or claim_c is not None:
-        dec = refine(prove_decay(net, norm, kind), net, norm, kind, res)
+        dec = decay_from_rows(net, norm, kind, res)
         if claim_c is not None and claim_beta is not None:
             dec = check_claim(parse_number(claim_c, where="--claim-C"), parse_number(claim_beta, where="--claim-beta"),
                               res, dec)

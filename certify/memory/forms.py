@@ -436,10 +436,28 @@ def propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> list[StepFor
     h + dt·σ(W h …) adds radii at every step) may grow by a factor of up to ~4 per step, and stay far below the
     box-induced widths at this precision."""
     with ctx.workprec(128 + 2 * len(schedule)):
-        return _propagate(comp, box, schedule)
+        return _propagate(comp, box, schedule)[0]
 
 
-def _propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> list[StepForms]:
+@dataclass(frozen=True)
+class FinalState:
+    """Enclosures over the box, after the last step T, of one layer's pre-activation z_T and increment δ_T."""
+
+    z: arb_mat          # range of z_T
+    inc: arb_mat        # range of δ_T = h_T − h_{T−1}
+    inc_mid: arb_mat    # δ_T at the box's centre
+    inc_jac: arb_mat    # ∂δ_T/∂x over the box
+
+
+def final_state(comp: Compiled, box: Box, schedule: Sequence[int]) -> list[FinalState]:
+    """Every layer's :class:`FinalState` after the schedule (exact forms are converted to balls)."""
+    with ctx.workprec(128 + 2 * len(schedule)):
+        layers = _propagate(comp, box, schedule)[1]
+        return [FinalState(e.z.H if e.z is not None else arb_mat(e.h.H.nrows(), 1), e.inc.H, e.inc.V, e.inc.J)
+                for e in layers]
+
+
+def _propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> tuple[list[StepForms], list[_Layer]]:
     d = comp.input_dim
     if len(box) != d:
         raise InputError(f"the box has {len(box)} intervals, the network expects input_dim={d}")
@@ -491,4 +509,6 @@ def _propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> list[StepFo
         out.append(StepForms(None, C * last.h.V + c, C * last.h.J, C * last.h.H + c, C * last.inc.V, C * last.inc.J,
                              C * last.inc.H, l1))
         prev_s = s
-    return out
+    if exact is not None:  # the box stayed affine to the end: its final state as balls
+        enc = [_promote(e, box, mid) for e in exact]
+    return out, enc

@@ -59,6 +59,7 @@ class MemoryResult:
     seconds: float
     complete: bool                      # every row decided to the tolerance (or exactly)
     notes: tuple[str, ...] = ()
+    leaves: tuple[tuple[tuple[fmpq, fmpq], ...], ...] = ()   # the final partition of the box
 
 
 def schedule(kind: str, steps: int, warmup: int) -> tuple[list[int], int]:
@@ -306,4 +307,4 @@ def memory(net: Network, box: Box, steps: int, norm: str = "abs+1", kind: str = 
         exact = not infinite[t] and u is not None and u == st.lower[t]
         rows.append(Row(t, u, st.lower[t], st.witness[t], exact, infinite[t]))
     return MemoryResult(tuple(rows), norm, kind, p.a, tuple(p.box), st.evaluated, time.monotonic() - start,
-                        complete, tuple(notes))
+                        complete, tuple(notes), tuple(tuple(leaf.box) for leaf in st.leaves))

@@ -244,3 +244,44 @@ def test_residual_hardtanh_rows_against_an_own_rollout() -> None:
     for r in res.rows:
         assert max(ratio(x, r.t) for x in xs) <= frac(r.upper)
         assert ratio(frac(r.witness[0]), r.t) >= frac(r.lower)
+
+
+def test_residual_tanh_decay_is_proved_from_the_rows_and_holds_beyond_them() -> None:
+    """paper_softplus: C, β proved from rows t ≤ 60 and a contraction on the region the trajectory stays in; the
+    code's float forward pass at sample x stays below C·e^(−βt) up to t = 300."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from certify.memory.decay import decay_from_rows
+    from certify.memory.forms import Compiled
+    from certify.memory.linalg import to_numpy
+    from certify.spec import io
+
+    net = io.read(str(Path(__file__).resolve().parents[2] / "examples" / "paper_softplus.safetensors")).network
+    rows = memory(net, [(q(-1), q(1))], steps=60, norm="abs+1")
+    d = decay_from_rows(net, "abs+1", "heaviside", rows)
+    assert d.verdict is Verdict.PROVED and d.method == "trajectory-contraction"
+    C, beta = float(d.C), float(d.beta)  # noqa: N806
+    assert all(float(r.upper) <= C * math.exp(-beta * r.t) * (1 + 1e-12) for r in rows.rows)
+    comp = Compiled.of(net)
+    W, U, Cout = to_numpy(comp.stages[0].W), to_numpy(comp.stages[0].U)[:, 0], to_numpy(comp.C)[0]  # noqa: N806
+    for x in np.linspace(-1, 1, 21):
+        h, y = np.zeros(4), 0.0
+        for t in range(300):
+            h = h + 0.5 * np.tanh(W @ h + U * x)
+            y, prev = float(Cout @ h), y
+            assert abs(y - prev) / (abs(x) + 1) <= C * math.exp(-beta * t) * (1 + 1e-9) + 1e-15
+
+
+def test_a_saturating_residual_cell_never_gets_decay_constants() -> None:
+    """h_{t+1} = h_t + dt·hardtanh(2h_t + x): once saturated the increment dt stays forever (no decay)."""
+    net = Network.from_dense(W_hh=[[2]], W_ih=[[1]], b=[0], W_out=[[1]], b_out=[0], h0=[0], activation="hardtanh",
+                             cell="residual", dt="1/4")
+    from certify.memory.decay import decay_from_rows
+
+    rows = memory(net, [(q(-1), q(1))], steps=30, norm="abs+1")
+    assert float(rows.rows[-1].lower) >= 0.12   # dt·1/(|x| + 1) at x = ±1
+    d = decay_from_rows(net, "abs+1", "heaviside", rows)
+    assert d.verdict is Verdict.UNKNOWN and d.C is None
+    assert check_claim(fmpq(1), fmpq(1, 10), rows, d).verdict is Verdict.REFUTED
