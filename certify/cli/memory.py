@@ -77,8 +77,9 @@ def memory_cmd(weights: str, steps: int, box: str | None, norm: str, kind: str |
     --claim-C/--claim-beta decide a claimed pair (REFUTED with the witness (t, x) of a row above it).
     Exit 0 / 10 / 20; the last line is RESULT: ...
     """
-    from certify.memory.decay import check_claim, decay_from_rows
+    from certify.memory.decay import check_claim
     from certify.memory.document import memory_json, sampled
+    from certify.memory.row_decay import decay_from_rows
     from certify.memory.search import memory
     from certify.report.memory_plot import memory_plot
     from certify.spec import io

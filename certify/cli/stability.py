@@ -19,7 +19,7 @@ from certify.verdict import Verdict, result_line
 
 def _ball(a) -> str:
     """An arb ball as [lo, hi] with 6 digits, rounded outward."""
-    from certify.memory.forms import lower_q, upper_q
+    from certify.memory.intervals import lower_q, upper_q
 
     lo, hi = lower_q(a), upper_q(a)
     if lo == hi or (hi - lo) <= abs(lo + hi) / 10**9:

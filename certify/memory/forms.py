@@ -27,10 +27,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 from flint import arb, arb_mat, ctx, fmpq, fmpq_mat
 
 from certify.errors import InputError
+from certify.memory.intervals import (
+    SECOND,
+    ball,
+    dsigma,
+    hull,
+    map_mat,
+    meet_all,
+    meet_mat,
+    piece,
+    rows_scaled,
+    second,
+    sigma,
+)
+from certify.memory.lohner import Lohner
 from certify.spec.network import Network
 from certify.spec.sparse import SparseMatrix
 
@@ -110,81 +123,7 @@ class StepForms:
     state_l1: tuple[arb, ...] = ()  # per layer: an upper bound of |h_t|₁ over the box
 
 
-# --- activations -----------------------------------------------------------------------------------
-def piece(name: str, lo: fmpq, hi: fmpq) -> tuple[fmpq, fmpq] | None:
-    """(slope, offset) of σ on [lo, hi] when σ is affine there, else None."""
-    if name == "identity":
-        return ONE, ZERO
-    if name == "relu":
-        return (ONE, ZERO) if lo >= 0 else (ZERO, ZERO) if hi <= 0 else None
-    if name in ("hardtanh", "satlin"):
-        floor = -ONE if name == "hardtanh" else ZERO
-        if lo >= floor and hi <= 1:
-            return ONE, ZERO
-        return (ZERO, ONE) if lo >= 1 else (ZERO, floor) if hi <= floor else None
-    return None  # tanh, sigmoid: never affine on an interval of positive width
     # (a point interval of tanh is still not rational: enclosure mode)
-
-
-def sigma(name: str, z: arb) -> arb:
-    """σ over the ball z (monotone: from its endpoints)."""
-    if name == "identity":
-        return z
-    lo, hi = _sig(name, arb(z.lower())), _sig(name, arb(z.upper()))
-    return lo.union(hi)
-
-
-def _sig(name: str, z: arb) -> arb:
-    if name == "relu":
-        return z if z >= 0 else arb(0)
-    if name == "hardtanh":
-        return arb(-1) if z <= -1 else arb(1) if z >= 1 else z
-    if name == "satlin":
-        return arb(0) if z <= 0 else arb(1) if z >= 1 else z
-    if name == "tanh":
-        return z.tanh()
-    if name == "sigmoid":
-        return 1 / (1 + (-z).exp())
-    raise InputError(f"activation={name!r} is not supported")
-
-
-def dsigma(name: str, z: arb) -> arb:
-    """An enclosure of σ′ over the ball z (for relu/hardtanh/satlin at a kink: [0, 1])."""
-    if name == "identity":
-        return arb(1)
-    lo, hi = z.lower(), z.upper()
-    if name in ("relu", "hardtanh", "satlin"):
-        p = piece(name, _fmpq(lo, "down"), _fmpq(hi, "up"))
-        return arb(p[0]) if p is not None else arb(fmpq(1, 2), fmpq(1, 2))
-    # tanh' = 1 − tanh², sigmoid' = s(1 − s): even, decreasing in |z|; max at the point nearest 0
-    near = arb(0) if lo <= 0 <= hi else (lo if lo > 0 else hi)
-    far = lo if abs(lo) >= abs(hi) else hi
-
-    def d(v: arb) -> arb:
-        if name == "tanh":
-            t = arb(v).tanh()
-            return 1 - t * t
-        s = 1 / (1 + (-arb(v)).exp())
-        return s * (1 - s)
-
-    return d(arb(far)).union(d(arb(near)))
-
-
-def _fmpq(a: arb, direction: str) -> fmpq:
-    """An exact endpoint of an arb (lower()/upper() are exact dyadics) as a rational."""
-    m, e = a.man_exp()
-    q = fmpq(int(m))
-    return q * fmpq(2) ** int(e) if e >= 0 else q / fmpq(2) ** int(-e)
-
-
-def upper_q(a: arb) -> fmpq:
-    """A rational ≥ every point of the ball."""
-    return _fmpq(a.upper(), "up")
-
-
-def lower_q(a: arb) -> fmpq:
-    """A rational ≤ every point of the ball."""
-    return _fmpq(a.lower(), "down")
 
 
 # --- exact mode --------------------------------------------------------------------------------------
@@ -217,32 +156,6 @@ def _exact_step(st: Stage, M: fmpq_mat, v: fmpq_mat, zM: fmpq_mat, zv: fmpq_mat,
     return nM, nv
 
 
-# --- enclosure mode ----------------------------------------------------------------------------------
-def _meet(a: arb, b: arb) -> arb:
-    """The intersection of two enclosures of one value; a non-finite one (an enclosure that blew up, or NaN
-    from ∞ − ∞) is dropped, so that it never spreads through later intersections."""
-    if not a.is_finite():
-        return b
-    if not b.is_finite():
-        return a
-    try:
-        return a.intersection(b)
-    except ValueError:  # cannot happen for two enclosures of one set; keep the first, still rigorous
-        return a
-
-
-def _meet_mat(a: arb_mat, b: arb_mat) -> arb_mat:
-    return arb_mat([[_meet(a[i, 0], b[i, 0])] for i in range(a.nrows())])
-
-
-def _map(f, A: arb_mat) -> arb_mat:  # noqa: N803
-    return arb_mat([[f(A[i, j]) for j in range(A.ncols())] for i in range(A.nrows())])
-
-
-def _rows_scaled(D: Sequence[arb], A: arb_mat) -> arb_mat:  # noqa: N803
-    return arb_mat([[D[i] * A[i, j] for j in range(A.ncols())] for i in range(A.nrows())])
-
-
 @dataclass
 class _Enc:
     H: arb_mat
@@ -257,73 +170,8 @@ class _Layer:
     h: _Enc
     inc: _Enc
     z: _Enc | None          # the range, centre value and Jacobian of z_t (None before the first step)
-    inc_jac: _Lohner | None = None   # the increment's Jacobian in Lohner's form (intersected with inc.J)
-    h_jac: _Lohner | None = None     # the state's Jacobian likewise (intersected with h.J)
-
-
-@dataclass(frozen=True)
-class _Lohner:
-    """A set of matrices X ∈ mid + B·Q: mid and B point matrices, Q an interval matrix. Propagating
-    X' = M·X + S through a basis B' that follows the midpoint of M·B (QR) keeps interval products from
-    wrapping: the radius then grows with the norm of M, not with the spectral radius of |M| (Lohner's method).
-
-    Soundness: M·X + S ⊆ (M·mid + S) + (M·B)·Q = mid′ + S′ + A·Q, and every v in it is B′·(B′⁻¹v) with
-    B′⁻¹ enclosed by the arb inverse, so v ∈ mid′ + B′·(B′⁻¹·S′ + (B′⁻¹·A)·Q).
-    """
-
-    mid: arb_mat
-    B: arb_mat
-    Q: arb_mat
-
-    @staticmethod
-    def of(X: arb_mat) -> _Lohner:  # noqa: N803
-        n, d = X.nrows(), X.ncols()
-        mid = arb_mat([[arb(X[i, j].mid()) for j in range(d)] for i in range(n)])
-        return _Lohner(mid, arb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)]), X - mid)
-
-    def value(self) -> arb_mat:
-        return self.mid + self.B * self.Q
-
-    def step(self, M: arb_mat, S: arb_mat) -> _Lohner | None:  # noqa: N803
-        """The form of M·X + S (None when the new basis cannot be inverted rigorously)."""
-        Y = M * self.mid + S  # noqa: N806
-        n, d = Y.nrows(), Y.ncols()
-        mid = arb_mat([[arb(Y[i, j].mid()) for j in range(d)] for i in range(n)])
-        A = M * self.B  # noqa: N806
-        a = np.array([[float(A[i, j].mid()) for j in range(n)] for i in range(n)])
-        if not np.all(np.isfinite(a)):
-            return None
-        basis = np.linalg.qr(a)[0] if n else a
-        B = arb_mat([[arb(float(v)) for v in row] for row in basis])  # noqa: N806
-        try:
-            Binv = B.inv()  # noqa: N806
-        except (ZeroDivisionError, ValueError):
-            return None
-        return _Lohner(mid, B, Binv * (Y - mid) + (Binv * A) * self.Q)
-
-
-def _meet_all(a: arb_mat, b: arb_mat) -> arb_mat:
-    return arb_mat([[_meet(a[i, j], b[i, j]) for j in range(a.ncols())] for i in range(a.nrows())])
-
-
-#: |σ″| ≤ these (tanh: 4/(3√3) ≈ 0.770; sigmoid: 1/(6√3) ≈ 0.0962), for σ′(z_{t+1}) − σ′(z_t) ∈ σ″·Δz.
-SECOND = {"tanh": fmpq(77, 100), "sigmoid": fmpq(1, 10)}
-
-
-def _second(name: str, z: arb) -> arb:
-    """An enclosure of σ″ over the ball z (interval arithmetic on the closed form; never wider than the global
-    bound |σ″| ≤ SECOND[name])."""
-    if name == "tanh":
-        t = z.tanh()
-        v = -2 * t * (1 - t * t)
-    else:
-        s = 1 / (1 + (-z).exp())
-        v = s * (1 - s) * (1 - 2 * s)
-    return _meet(v, arb(0, SECOND[name]))
-
-
-def _hull(a: arb, b: arb) -> arb:
-    return a.union(b)
+    inc_jac: Lohner | None = None   # the increment's Jacobian in Lohner's form (intersected with inc.J)
+    h_jac: Lohner | None = None     # the state's Jacobian likewise (intersected with h.J)
 
 
 def _enc_step(st: Stage, e: _Layer, u: _Enc, du: _Enc, dev: arb_mat) -> _Layer:
@@ -331,79 +179,75 @@ def _enc_step(st: Stage, e: _Layer, u: _Enc, du: _Enc, dev: arb_mat) -> _Layer:
     W, U, b = arb_mat(st.W), arb_mat(st.U), arb_mat(st.b)  # noqa: N806
     zm = W * e.h.V + U * u.V + b
     Jz = W * e.h.J + U * u.J  # noqa: N806
-    zr = _meet_mat(W * e.h.H + U * u.H + b, zm + Jz * dev)
+    zr = meet_mat(W * e.h.H + U * u.H + b, zm + Jz * dev)
     n, name = zr.nrows(), st.activation
     D = [dsigma(name, zr[i, 0]) for i in range(n)]  # noqa: N806
-    s_range = _map(lambda z: sigma(name, z), zr)
-    s_mid = _map(lambda z: sigma(name, z), zm)
+    s_range = map_mat(lambda z: sigma(name, z), zr)
+    s_mid = map_mat(lambda z: sigma(name, z), zm)
     z = _Enc(zr, zm, Jz)
     if e.z is None:  # the first step: δ_1 = σ(z_1) − h_0, or dt·σ(z_1)
         if st.dt is None:
-            inc = _Enc(_meet_mat(s_range - e.h.V, (s_mid - e.h.V) + _rows_scaled(D, Jz) * dev), s_mid - e.h.V,
-                       _rows_scaled(D, Jz))
+            inc = _Enc(meet_mat(s_range - e.h.V, (s_mid - e.h.V) + rows_scaled(D, Jz) * dev), s_mid - e.h.V,
+                       rows_scaled(D, Jz))
         else:
             dt = arb(st.dt)
-            inc = _Enc(s_range * dt, s_mid * dt, _rows_scaled(D, Jz) * dt)
+            inc = _Enc(s_range * dt, s_mid * dt, rows_scaled(D, Jz) * dt)
     else:
         # σ(z_{t+1}) − σ(z_t) = D_sec·Δz with D_sec ∋ σ′ on the hull of the two ranges; the Jacobian of the
         # difference is D_{t+1}·ΔJz + (σ′(z_{t+1}) − σ′(z_t))·Jz_t
         dz_r = W * e.inc.H + U * du.H
         dJz = W * e.inc.J + U * du.J  # noqa: N806
-        Dsec = [dsigma(name, _hull(zr[i, 0], e.z.H[i, 0])) for i in range(n)]  # noqa: N806
+        Dsec = [dsigma(name, hull(zr[i, 0], e.z.H[i, 0])) for i in range(n)]  # noqa: N806
         if name in SECOND:  # σ′(z_{t+1}) − σ′(z_t) = σ″(ξ)·Δz, ξ on the hull of both ranges
-            E = [_second(name, _hull(zr[i, 0], e.z.H[i, 0])) * dz_r[i, 0] for i in range(n)]  # noqa: N806
+            E = [second(name, hull(zr[i, 0], e.z.H[i, 0])) * dz_r[i, 0] for i in range(n)]  # noqa: N806
         else:
             E = [D[i] - dsigma(name, e.z.H[i, 0]) for i in range(n)]  # noqa: N806
         dsig_r = arb_mat([[Dsec[i] * dz_r[i, 0]] for i in range(n)])
-        dsig_m = s_mid - _map(lambda v: sigma(name, v), e.z.V)
-        dsig_J = _rows_scaled(D, dJz) + _rows_scaled(E, e.z.J)  # noqa: N806
+        dsig_m = s_mid - map_mat(lambda v: sigma(name, v), e.z.V)
+        dsig_J = rows_scaled(D, dJz) + rows_scaled(E, e.z.J)  # noqa: N806
         # the same Jacobian as M·ΔJ + S in Lohner's form: Elman M = D·W, residual M = I + dt·D·W
-        drive = _rows_scaled(D, U * du.J) + _rows_scaled(E, e.z.J)
-        DW = _rows_scaled(D, W)  # noqa: N806
+        drive = rows_scaled(D, U * du.J) + rows_scaled(E, e.z.J)
+        DW = rows_scaled(D, W)  # noqa: N806
         if st.dt is None:
             M, S = DW, drive  # noqa: N806
         else:
             dtq = arb(st.dt)
             M = arb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)]) + DW * dtq  # noqa: N806
             S = drive * dtq  # noqa: N806
-        start = e.inc_jac if e.inc_jac is not None else _Lohner.of(e.inc.J)
+        start = e.inc_jac if e.inc_jac is not None else Lohner.of(e.inc.J)
         inc_jac = start.step(M, S) if n > 1 else None
         if st.dt is None:
             J = dsig_J  # noqa: N806
             if inc_jac is not None:
-                J = _meet_all(J, inc_jac.value())  # noqa: N806
-            inc = _Enc(_meet_mat(dsig_r, dsig_m + J * dev), dsig_m, J)
+                J = meet_all(J, inc_jac.value())  # noqa: N806
+            inc = _Enc(meet_mat(dsig_r, dsig_m + J * dev), dsig_m, J)
         else:
             dt = arb(st.dt)
             J = e.inc.J + dsig_J * dt  # noqa: N806
             if inc_jac is not None:
-                J = _meet_all(J, inc_jac.value())  # noqa: N806
+                J = meet_all(J, inc_jac.value())  # noqa: N806
             V = e.inc.V + dsig_m * dt  # noqa: N806
-            inc = _Enc(_meet_mat(_meet_mat(e.inc.H + dsig_r * dt, s_range * dt), V + J * dev), V, J)
+            inc = _Enc(meet_mat(meet_mat(e.inc.H + dsig_r * dt, s_range * dt), V + J * dev), V, J)
     # the state's Jacobian: Elman J' = D·W·J + D·U·J_u, residual J' = (I + dt·D·W)·J + dt·D·U·J_u
-    DWs = _rows_scaled(D, W)  # noqa: N806
-    Sh = _rows_scaled(D, U * u.J)  # noqa: N806
+    DWs = rows_scaled(D, W)  # noqa: N806
+    Sh = rows_scaled(D, U * u.J)  # noqa: N806
     if st.dt is not None:
         DWs = arb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)]) + DWs * arb(st.dt)  # noqa: N806
         Sh = Sh * arb(st.dt)  # noqa: N806
-    h_jac = (e.h_jac if e.h_jac is not None else _Lohner.of(e.h.J)).step(DWs, Sh) if n > 1 else None
+    h_jac = (e.h_jac if e.h_jac is not None else Lohner.of(e.h.J)).step(DWs, Sh) if n > 1 else None
     if st.dt is None:
-        J, V = _rows_scaled(D, Jz), s_mid  # noqa: N806
+        J, V = rows_scaled(D, Jz), s_mid  # noqa: N806
     else:
         J, V = e.h.J + inc.J, e.h.V + inc.V  # noqa: N806
     if h_jac is not None:
-        J = _meet_all(J, h_jac.value())  # noqa: N806
-    H = _meet_mat(s_range, V + J * dev) if st.dt is None else _meet_mat(e.h.H + inc.H, V + J * dev)  # noqa: N806
+        J = meet_all(J, h_jac.value())  # noqa: N806
+    H = meet_mat(s_range, V + J * dev) if st.dt is None else meet_mat(e.h.H + inc.H, V + J * dev)  # noqa: N806
     return _Layer(_Enc(H, V, J), inc, z, inc_jac if e.z is not None else None, h_jac)
 
 
 def _to_enc(M: fmpq_mat, v: fmpq_mat, box: Box, mid: fmpq_mat) -> _Enc:  # noqa: N803
-    H = arb_mat([[_ball(*_exact_range(M, v, i, box))] for i in range(M.nrows())])  # noqa: N806
+    H = arb_mat([[ball(*_exact_range(M, v, i, box))] for i in range(M.nrows())])  # noqa: N806
     return _Enc(H=H, V=arb_mat(M * mid + v), J=arb_mat(M))
-
-
-def _ball(lo: fmpq, hi: fmpq) -> arb:
-    return arb((lo + hi) / 2, (hi - lo) / 2) if lo != hi else arb(lo)
 
 
 @dataclass
@@ -462,9 +306,9 @@ def _propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> tuple[list[
     if len(box) != d:
         raise InputError(f"the box has {len(box)} intervals, the network expects input_dim={d}")
     mid = fmpq_mat([[(a + b) / 2] for a, b in box]) if d else fmpq_mat(0, 1)
-    dev = arb_mat([[_ball(a - (a + b) / 2, b - (a + b) / 2)] for a, b in box]) if d else arb_mat(0, 1)
+    dev = arb_mat([[ball(a - (a + b) / 2, b - (a + b) / 2)] for a, b in box]) if d else arb_mat(0, 1)
     eye = fmpq_mat(d, d, [1 if i == j else 0 for i in range(d) for j in range(d)])
-    x_enc = _Enc(H=arb_mat([[_ball(a, b)] for a, b in box]) if d else arb_mat(0, 1), V=arb_mat(mid), J=arb_mat(eye))
+    x_enc = _Enc(H=arb_mat([[ball(a, b)] for a, b in box]) if d else arb_mat(0, 1), V=arb_mat(mid), J=arb_mat(eye))
     zero_in = _Enc(H=arb_mat(d, 1), V=arb_mat(d, 1), J=arb_mat(d, d))
     exact: list[_Exact] | None = [_Exact((fmpq_mat(st.h0.nrows(), d), st.h0), (fmpq_mat(st.h0.nrows(), d), st.h0),
                                          None) for st in comp.stages]
@@ -489,8 +333,8 @@ def _propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> tuple[list[
                 yA, ya, pA, pa = arb_mat(A), arb_mat(a), arb_mat(prev_y[0]), arb_mat(prev_y[1])  # noqa: N806
                 y_mid, p_mid = yA * arb_mat(mid) + ya, pA * arb_mat(mid) + pa
                 dA, da = A - prev_y[0], a - prev_y[1]  # noqa: N806
-                rng = arb_mat([[_ball(*_exact_range(A, a, i, box))] for i in range(A.nrows())])
-                inc_rng = arb_mat([[_ball(*_exact_range(dA, da, i, box))] for i in range(A.nrows())])
+                rng = arb_mat([[ball(*_exact_range(A, a, i, box))] for i in range(A.nrows())])
+                inc_rng = arb_mat([[ball(*_exact_range(dA, da, i, box))] for i in range(A.nrows())])
                 l1 = tuple(sum((arb(max(abs(v) for v in _exact_range(e.h[0], e.h[1], i, box)))
                                 for i in range(e.h[0].nrows())), arb(0)) for e in nxt)
                 out.append(StepForms((A, a), y_mid, yA, rng, y_mid - p_mid, arb_mat(dA), inc_rng, l1))

@@ -144,3 +144,23 @@ def _short(q: fmpq, digits: int, up: bool) -> fmpq:
     v = q * scale
     n = v.ceil() if up else v.floor()
     return fmpq(int(n)) / scale
+
+
+def eye(n: int) -> fmpq_mat:
+    """The n×n identity."""
+    return fmpq_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+
+
+def quad(v: fmpq_mat, P: fmpq_mat) -> fmpq:  # noqa: N803
+    """vᵀ P v for a column v."""
+    return (v.transpose() * P * v)[0, 0]
+
+
+def column(m: fmpq_mat, j: int) -> fmpq_mat:
+    """Column j as a column."""
+    return fmpq_mat(m.nrows(), 1, [m[i, j] for i in range(m.nrows())])
+
+
+def row(m: fmpq_mat, i: int) -> fmpq_mat:
+    """Row i as a column."""
+    return fmpq_mat(m.ncols(), 1, [m[i, j] for j in range(m.ncols())])

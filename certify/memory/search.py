@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from flint import arb, fmpq, fmpq_mat
 
 from certify.errors import InputError
-from certify.memory.forms import Box, Compiled, StepForms, lower_q, propagate, upper_q
+from certify.memory.forms import Box, Compiled, StepForms, propagate
+from certify.memory.intervals import lower_q, upper_q
 from certify.memory.ratio import box_norm_range, norm_inf, sup_ratio, sup_ratio_form
 from certify.spec.network import Network
 

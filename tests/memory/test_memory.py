@@ -253,9 +253,9 @@ def test_residual_tanh_decay_is_proved_from_the_rows_and_holds_beyond_them() -> 
 
     import numpy as np
 
-    from certify.memory.decay import decay_from_rows
     from certify.memory.forms import Compiled
     from certify.memory.linalg import to_numpy
+    from certify.memory.row_decay import decay_from_rows
     from certify.spec import io
 
     net = io.read(str(Path(__file__).resolve().parents[2] / "examples" / "paper_softplus.safetensors")).network
@@ -278,7 +278,7 @@ def test_a_saturating_residual_cell_never_gets_decay_constants() -> None:
     """h_{t+1} = h_t + dt·hardtanh(2h_t + x): once saturated the increment dt stays forever (no decay)."""
     net = Network.from_dense(W_hh=[[2]], W_ih=[[1]], b=[0], W_out=[[1]], b_out=[0], h0=[0], activation="hardtanh",
                              cell="residual", dt="1/4")
-    from certify.memory.decay import decay_from_rows
+    from certify.memory.row_decay import decay_from_rows
 
     rows = memory(net, [(q(-1), q(1))], steps=30, norm="abs+1")
     assert float(rows.rows[-1].lower) >= 0.12   # dt·1/(|x| + 1) at x = ±1
