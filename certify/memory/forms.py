@@ -121,6 +121,7 @@ class StepForms:
     inc_jac: arb_mat
     inc_range: arb_mat
     state_l1: tuple[arb, ...] = ()  # per layer: an upper bound of |h_t|₁ over the box
+    z_ranges: tuple[arb_mat, ...] = ()  # per layer: the range of the pre-activation z_t over the box
 
 
     # (a point interval of tanh is still not rational: enclosure mode)
@@ -337,7 +338,9 @@ def _propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> tuple[list[
                 inc_rng = arb_mat([[ball(*_exact_range(dA, da, i, box))] for i in range(A.nrows())])
                 l1 = tuple(sum((arb(max(abs(v) for v in _exact_range(e.h[0], e.h[1], i, box)))
                                 for i in range(e.h[0].nrows())), arb(0)) for e in nxt)
-                out.append(StepForms((A, a), y_mid, yA, rng, y_mid - p_mid, arb_mat(dA), inc_rng, l1))
+                zs = tuple(arb_mat([[ball(*_exact_range(e.z[0], e.z[1], i, box))] for i in range(e.z[0].nrows())])
+                           for e in nxt if e.z is not None)
+                out.append(StepForms((A, a), y_mid, yA, rng, y_mid - p_mid, arb_mat(dA), inc_rng, l1, zs))
                 prev_y, prev_s = (A, a), s
                 continue
             enc = [_promote(e, box, mid) for e in exact]
@@ -350,8 +353,9 @@ def _propagate(comp: Compiled, box: Box, schedule: Sequence[int]) -> tuple[list[
             u, du = enc[k].h, enc[k].inc
         last = enc[-1]
         l1 = tuple(sum((e.h.H[i, 0].abs_upper() for i in range(e.h.H.nrows())), arb(0)) for e in enc)
+        zs = tuple(e.z.H for e in enc if e.z is not None)
         out.append(StepForms(None, C * last.h.V + c, C * last.h.J, C * last.h.H + c, C * last.inc.V, C * last.inc.J,
-                             C * last.inc.H, l1))
+                             C * last.inc.H, l1, zs))
         prev_s = s
     if exact is not None:  # the box stayed affine to the end: its final state as balls
         enc = [_promote(e, box, mid) for e in exact]

@@ -36,6 +36,8 @@ from flint import acb, arb, arb_mat, fmpq, fmpq_mat
 
 from certify.memory import linalg
 from certify.memory.forms import Compiled, propagate
+from certify.memory.intervals import dsigma, rows_scaled
+from certify.memory.lohner import Lohner
 from certify.spec.network import Network
 
 
@@ -217,16 +219,23 @@ def _abs_arb(m: fmpq_mat) -> arb_mat:
     return arb_mat(m.nrows(), m.ncols(), [abs(m[i, j]) for i in range(m.nrows()) for j in range(m.ncols())])
 
 
-def certified_error(net: Network, box: Sequence[tuple[fmpq, fmpq]], steps: int, beta: fmpq) -> fmpq | None:
+def certified_error(net: Network, box: Sequence[tuple[fmpq, fmpq]], steps: int, beta: fmpq,
+                    forms: list | None = None) -> fmpq | None:
     """An upper bound of max_{t ≤ steps} sup |y_t(θ̃; x) − y_t(θ; x)|_∞ over every |θ̃ − θ|_max ≤ β and x in the box
-    (Heaviside input), or None (the bound diverged, or an activation is not 1-Lipschitz)."""
+    (Heaviside input), or None (the bound diverged). ``forms``: the nominal run over the box, when already known.
+
+    Two enclosures of e_t = h̃_t − h_t, intersected at every step: the componentwise recurrence (module docstring)
+    and, for one layer, the signed one e_t = M_t e_{t−1} + S_t in Lohner's form, M_t = D_t·W̃ (Elman) or
+    I + dt·D_t·W̃ (residual), D_t ∋ σ′ on the nominal pre-activation range widened by |z̃ − z|."""
     comp = Compiled.of(net)  # every activation here is 1-Lipschitz (sigmoid: 1/4)
     b = arb(beta)
-    forms = propagate(comp, box, [1] * steps)   # the nominal model's |h_t|₁ over the box
+    if forms is None:
+        forms = propagate(comp, box, [1] * steps)   # the nominal model's |h_t|₁ over the box
     es = [arb_mat(st.h0.nrows(), 1) for st in comp.stages]
     x_l1 = sum((max(abs(lo), abs(hi)) for lo, hi in box), fmpq(0))
     h_prev = [sum((arb(abs(st.h0[i, 0])) for i in range(st.h0.nrows())), arb(0)) for st in comp.stages]
     worst = arb(0)
+    signed: Lohner | None = Lohner.of(arb_mat(comp.stages[0].W.nrows(), 1)) if len(comp.stages) == 1 else None
     for t in range(steps):
         u_err, u_l1 = arb_mat(len(box), 1), arb(x_l1)
         for k, st in enumerate(comp.stages):
@@ -234,13 +243,27 @@ def certified_error(net: Network, box: Sequence[tuple[fmpq, fmpq]], steps: int, 
             ones = arb_mat(n, 1, [1] * n)
             Ub = _abs_arb(st.U) + arb_mat(n, st.U.ncols(), [b] * (n * st.U.ncols()))  # noqa: N806
             drive = Ub * u_err + ones * (b * (h_prev[k] + u_l1 + 1))  # |ΔW h + Ũ e_u + ΔU u + Δb|
+            Wb = _abs_arb(st.W) + arb_mat(n, n, [b] * (n * n))  # noqa: N806
+            dz = Wb * es[k] + drive                         # |z̃ − z|, and |σ(z̃) − σ(z)| ≤ |z̃ − z|
+            if signed is not None and k == 0:               # one layer: the signed recurrence in Lohner's form
+                zr = forms[t].z_ranges[0]
+                D = [dsigma(st.activation, zr[i, 0] + arb(0, 1) * dz[i, 0].abs_upper()) for i in range(n)]  # noqa: N806
+                Wt = arb_mat(st.W) + arb_mat(n, n, [arb(0, b)] * (n * n))  # noqa: N806
+                S = rows_scaled(D, arb_mat(n, 1, [arb(0, 1) * (b * (h_prev[k] + u_l1 + 1))] * n))  # noqa: N806
+                M = rows_scaled(D, Wt)  # noqa: N806
+                if st.dt is not None:
+                    M = arb_mat(linalg_eye(n)) + M * arb(st.dt)  # noqa: N806
+                    S = S * arb(st.dt)  # noqa: N806
+                signed = signed.step(M, S)
             if st.dt is not None and st.activation == "identity":  # e_t = (I + dt·W̃) e + dt·drive
                 F = _abs_arb(linalg_eye(n) + st.W * st.dt) + arb_mat(n, n, [b * arb(st.dt)] * (n * n))  # noqa: N806
                 es[k] = F * es[k] + drive * arb(st.dt)
             else:
-                Wb = _abs_arb(st.W) + arb_mat(n, n, [b] * (n * n))  # noqa: N806
-                dz = Wb * es[k] + drive                     # |z̃ − z|, and |σ(z̃) − σ(z)| ≤ |z̃ − z|
                 es[k] = es[k] + dz * arb(st.dt) if st.dt is not None else dz
+            if signed is not None and k == 0:
+                v = signed.value()
+                es[k] = arb_mat([[arb(0, min(es[k][i, 0].abs_upper(), v[i, 0].abs_upper(),
+                                         key=lambda a: float(a.upper())))] for i in range(n)])
             u_err, u_l1 = es[k], forms[t].state_l1[k]
         h_prev = list(forms[t].state_l1)
         C = comp.C  # noqa: N806
@@ -263,13 +286,51 @@ def _upper(a: arb) -> fmpq:
     return fmpq(int(m)) * fmpq(2) ** int(e) if e >= 0 else fmpq(int(m), 2 ** int(-e))
 
 
+def _size(v: fmpq | None) -> float:
+    return float("inf") if v is None else float(v)
+
+
+def certified_errors(net: Network, box: Sequence[tuple[fmpq, fmpq]], steps: int, betas: Sequence[fmpq],
+                     pieces: int = 32) -> list[fmpq | None]:
+    """:func:`certified_error` for every β, as the max over a partition of the box (sup over a union = max of the
+    sups): bisected where the bound at the smallest positive β is worst, up to ``pieces`` parts."""
+    comp = Compiled.of(net)
+    parts: list[tuple[list[tuple[fmpq, fmpq]], list]] = []
+
+    def add(b: list[tuple[fmpq, fmpq]]) -> None:
+        parts.append((b, propagate(comp, b, [1] * steps)))
+
+    add(list(box))
+    probe = min((b for b in betas if b > 0), default=None)
+    if probe is not None:
+        bounds = [certified_error(net, parts[0][0], steps, probe, parts[0][1])]
+        while len(parts) < pieces:
+            k = max(range(len(parts)), key=lambda i: _size(bounds[i]))
+            b, _ = parts.pop(k)
+            bounds.pop(k)
+            j = max(range(len(b)), key=lambda i: b[i][1] - b[i][0])
+            if b[j][1] == b[j][0]:
+                parts.insert(k, (b, propagate(comp, b, [1] * steps)))
+                bounds.insert(k, None)
+                break
+            m = (b[j][0] + b[j][1]) / 2
+            for half in (b[:j] + [(b[j][0], m)] + b[j + 1:], b[:j] + [(m, b[j][1])] + b[j + 1:]):
+                add(half)
+                bounds.append(certified_error(net, half, steps, probe, parts[-1][1]))
+    out: list[fmpq | None] = []
+    for beta in betas:
+        vals = [certified_error(net, b, steps, beta, f) for b, f in parts]
+        out.append(None if any(v is None for v in vals) else max(v for v in vals if v is not None))
+    return out
+
+
 def perturbation(net: Network, box: Sequence[tuple[fmpq, fmpq]], steps: int, betas: Sequence[fmpq] = BETAS,
-                 samples: int = 10, seed: int = 0) -> list[PerturbationRow]:
+                 samples: int = 10, seed: int = 0, pieces: int = 32) -> list[PerturbationRow]:
     sampled = sampled_errors(net, box, steps, betas, samples, seed)
-    rows = []
-    for beta, (me, sp) in zip(betas, sampled, strict=True):
-        rows.append(PerturbationRow(beta, me, sp, certified_error(net, box, steps, beta)))
-    return rows
+    certified = certified_errors(net, box, steps, betas, pieces)
+    return [PerturbationRow(beta, me, sp, cert)
+            for beta, (me, sp), cert in zip(betas, sampled, certified, strict=True)]
 
 
-__all__ = ["BETAS", "LayerStability", "PerturbationRow", "certified_error", "perturbation", "spectra"]
+__all__ = ["BETAS", "LayerStability", "PerturbationRow", "certified_error", "certified_errors", "perturbation",
+           "spectra"]
