@@ -6,10 +6,11 @@ This is one row of the memory function where the output difference is affine in 
 Proof. Let r = |x|_∞. For fixed r the points with |x|_∞ ≤ r form the box S_r = B ∩ [−r, r]^d, and
 g(r) = max_{S_r} |a·x + c| / (r + s) satisfies ratio(x) ≥ g(r) at its maximiser (|x|_∞ ≤ r) and
 ratio(x) ≤ g(|x|_∞) everywhere, so sup ratio = sup_r g(r). The max of |a·x + c| over the box S_r is
-max(U(r), −L(r)) with U, L the largest and smallest value of the affine function at the corners,
-each piecewise linear in r with breaks at the |lo_i|, |hi_i|. On each piece (αr + γ)/(r + s) is
-monotone, so the sup is attained at a break (for s = 0 and c = 0 the first piece is constant; for
-s = 0, c ≠ 0 and x → 0 inside B the ratio is unbounded).
+max(U(r), −L(r)) with U = c + Σ_i max(a_i·l_i(r), a_i·u_i(r)), L likewise, where l_i(r) = max(lo_i, −r) and
+u_i(r) = min(hi_i, r) are affine in r between the breaks |lo_i|, |hi_i|. There U and −L are convex in r
+(maxima of affine functions), and a convex φ satisfies φ(r)/(r + s) ≤ max of its values at the two ends (φ lies
+below its chord, and a chord over r + s is monotone), so the sup is attained at a break (for s = 0 and c = 0
+the first piece is homogeneous, its ratio constant; for s = 0, c ≠ 0 and x → 0 inside B it is unbounded).
 
 >>> q = fmpq
 >>> v, w, lo = sup_ratio([q(1), q(-2)], q(0), [(q(-1), q(1)), (q(-1), q(1))], 0)
@@ -98,8 +99,9 @@ def sup_ratio_form(alpha: arb, beta: Sequence[arb], box: Sequence[tuple[fmpq, fm
     """An upper bound of |Δ(x)| / (|x|_∞ + s) over the box (x ≠ 0) when Δ(x) ∈ alpha + Σ_j beta_j·(x_j − mid_j)
     for every x of the box (the mean-value form: alpha ∋ Δ(mid), beta_j ∋ ∂Δ/∂x_j over the box).
 
-    As for :func:`sup_ratio`, the bound max(U, −L) / (r + s) over S_r is separable in the coordinates and
-    linear in r between the breaks |lo_j|, |hi_j|, so its sup is at a break. None: unbounded (s = 0 near x = 0).
+    As for :func:`sup_ratio`: over S_r the bound max(U, −L) is separable in the coordinates, each term the max of
+    a convex piecewise-linear function of x_j at the two ends of [l_j(r), u_j(r)], hence convex in r between the
+    breaks |lo_j|, |hi_j|; so its ratio to r + s is largest at a break. None: unbounded (s = 0 near x = 0).
 
     >>> b = sup_ratio_form(arb(fmpq(3, 4)), [arb(fmpq(1, 2))], [(fmpq(1), fmpq(2))], [fmpq(3, 2)], 0)
     >>> b.contains(fmpq(1, 2)) and b.upper() <= fmpq(1, 2) + fmpq(1, 10**9)   # Δ(x) = x/2: ratio 1/2

@@ -19,7 +19,8 @@ state dict does not record must be in the safetensors metadata (or, for σ and t
 
 * ``dt``: the Euler step (an exact number);
 * ``recurrent_weight``: g, how ``net.W.weight`` becomes the diagonal — ``relu`` (the diagonal and Pᵀ·diag·P
-  models in training mode), ``identity`` (the same models built with ``training=False``, or after
+  models built with ``training=True``, the default: the layer picks its ReLU when built, whatever ``eval()``
+  does later), ``identity`` (the same models built with ``training=False``, or weights after
   ``perturb_weight_initialization``), ``softplus`` (``SoftplusRNN``: W = g(M) with g = log(1 + e^M), the
   paper's −log(1 + e^M) in certify's sign), ``exp`` (e^w: the paper's −e^M) or ``inverse`` (1/(w² + b), the
   StableSSM map, exact; b from ``inverse_b``);
