@@ -11,7 +11,23 @@ import traceback
 
 import click
 
-from certify.cli import build, check, compile, convert, equiv, gate, info, precision, rates, recheck, report, run, width  # noqa: F401  (each module registers its command)
+from certify.cli import (  # noqa: F401  (each module registers its command)
+    build,
+    check,
+    compile,
+    convert,
+    equiv,
+    gate,
+    info,
+    memory,
+    precision,
+    rates,
+    recheck,
+    report,
+    run,
+    stability,
+    width,
+)
 from certify.cli.app import cli, err_console
 from certify.errors import CertifyError, InputError
 

@@ -38,7 +38,8 @@ def info_cmd(weights: str) -> int:
     t.add_row("format", file_format(weights, f))
     t.add_row("network", net.describe())
     for k, layer in enumerate(net.layers):
-        t.add_row(f"layer {k}", f"activation {layer.activation}, width {layer.hidden_dim}, "
+        t.add_row(f"layer {k}", (f"residual cell, dt {layer.dt}, " if layer.residual else "")
+                  + f"activation {layer.activation}, width {layer.hidden_dim}, "
                                 f"input {layer.input_dim}, {layer.W_hh.nnz} nonzero in W_hh")
     for name, mat in (("P (lifting)", net.P), ("Q (projection)", net.Q)):
         if mat is not None:

@@ -173,7 +173,7 @@ def rollout_arb_layered(net: Network, inputs: Inputs, steps: int, times: Iterabl
         raise InputError(f"--prec={prec} must be between {MIN_PREC} and {MAX_PREC} bits")
     check_kind(kind, "arb")
     with ctx.workprec(prec):
-        return _run_layered(fold(net), inputs, steps, times, progress, kind)
+        return _run_layered(fold(net, residual=True), inputs, steps, times, progress, kind)
 
 
 def _input_matrix(inputs: Inputs, d: int) -> arb_mat:
@@ -205,7 +205,8 @@ def _run_layered(f: Folded, inputs: Inputs, steps: int, times: Iterable[int], pr
         u = X if kind == "constant" or t == 1 else zero_x
         for k, (stage, (w_hh, w_in, b)) in enumerate(zip(f.stages, mats, strict=True)):
             Z = w_hh * H[k] + (w_in * u if u.nrows() else arb_mat(stage.size, B)) + b * ones
-            H[k] = arb_mat([[activate(stage.activation, z) for z in row] for row in Z.tolist()])
+            S = arb_mat([[activate(stage.activation, z) for z in row] for row in Z.tolist()])  # noqa: N806
+            H[k] = H[k] + S * arb(stage.dt) if stage.dt is not None else S
             u = H[k]
         if t in wanted:
             samples.add(t, W_out * H[-1] + b_out * ones)

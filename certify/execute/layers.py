@@ -58,6 +58,7 @@ class Stage:
     b: tuple[fmpq, ...]
     h0: tuple[fmpq, ...]
     activation: str
+    dt: fmpq | None = None   # a residual layer h = h + dt·σ(…) (only engines that fold with residual=True)
 
     @property
     def size(self) -> int:
@@ -82,12 +83,15 @@ class Folded:
         return tuple(s.activation for s in self.stages)
 
 
-def fold(net: Network) -> Folded:
-    """The network's stages with ``W¹_in = W¹_ih·P`` and readout ``W_out·Q`` (exact)."""
+def fold(net: Network, engine: str = "the float interval and symbolic engines", residual: bool = False) -> Folded:
+    """The network's stages with ``W¹_in = W¹_ih·P`` and readout ``W_out·Q`` (exact); residual cells are refused
+    unless the engine steps them (``residual=True``: the stage carries its dt)."""
+    if not residual:
+        net.require_elman(engine)
     stages = []
     for k, layer in enumerate(net.layers):
         w_in = product(layer.W_ih, net.P) if k == 0 and net.P is not None else layer.W_ih
-        stages.append(Stage(layer.W_hh, w_in, layer.b, layer.h0, layer.activation))
+        stages.append(Stage(layer.W_hh, w_in, layer.b, layer.h0, layer.activation, layer.dt))
     w_out = product(net.W_out, net.Q) if net.Q is not None else net.W_out
     return Folded(tuple(stages), w_out, net.b_out, net.input_dim)
 

@@ -6,7 +6,9 @@ A file is one of three layouts, told apart by its names:
   part (activations, input convention, claims, simulation) as JSON text in the metadata;
 * certify's flat ``certify.rnn/1`` arrays ``W_hh W_ih b W_out b_out h0`` (one ReLU layer);
 * a PyTorch ``nn.RNN`` state dict (:mod:`~certify.spec.torch_names`): ``[prefix.]weight_hh_l{k}`` …,
-  whose nonlinearity must be given (``--activation`` or the metadata).
+  whose nonlinearity must be given (``--activation`` or the metadata);
+* a state dict of the residual RNNs of Wang–Li–Li's code (:mod:`~certify.spec.paper_code`): ``net.W.weight`` …,
+  with dt and the weight map in the metadata.
 
 Both containers are parsed here from bytes already read within ``max_file_bytes``: every size is checked
 against :class:`~certify.rational.Limits` before anything is decompressed or allocated — a zip member's
@@ -40,7 +42,7 @@ from safetensors.numpy import save as safetensors_bytes
 
 from certify.errors import InputError
 from certify.jsonio import loads
-from certify.spec import certify_arrays, torch_names
+from certify.spec import certify_arrays, paper_code, torch_names
 from certify.spec.file import RnnFile
 from certify.spec.hints import NO_HINTS, ReadHints
 from certify.untrusted import TENSOR, MiB, check_name, current_limits, quote
@@ -237,6 +239,8 @@ def read(path: Path, data: bytes, hints: ReadHints = NO_HINTS) -> RnnFile:
         return certify_arrays.read(tensors, meta, path, hints)
     if "W_hh" in tensors:
         return certify_arrays.read_flat(tensors, path, hints)
+    if paper_code.MARKER in tensors:
+        return paper_code.read(tensors, metadata, path, hints)
     return torch_names.read(tensors, metadata, path, hints)
 
 

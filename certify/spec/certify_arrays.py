@@ -66,6 +66,7 @@ def _matrix_arrays(name: str, m: SparseMatrix) -> dict[str, np.ndarray]:
 def to_arrays(f: RnnFile) -> tuple[dict[str, np.ndarray], str]:
     """The tensors and the metadata text of ``f`` (an error names a value no array holds exactly)."""
     net = f.network
+    net.require_elman("certify's arrays (.safetensors, .npz)")  # the metadata records no cell: write .rnn.json
     if net.depth > MAX_LAYERS:
         raise InputError(f"the network has {net.depth} layers; certify's arrays hold at most {MAX_LAYERS}")
     tensors: dict[str, np.ndarray] = {}

@@ -34,7 +34,7 @@ from certify.jsonio import loads as json_loads
 from certify.rational import ZERO, number_budget, to_json, to_string
 from certify.spec.activation import ACTIVATIONS
 from certify.spec.file import InputSpec, RnnFile, Simulation
-from certify.spec.network import INPUT_KINDS, Layer, Network
+from certify.spec.network import CELLS, INPUT_KINDS, Layer, Network
 from certify.spec.simulation import SimulationMap
 from certify.spec.sparse import SparseMatrix
 from certify.tmnu import serialize
@@ -64,8 +64,13 @@ def _vector_json(v: tuple[fmpq, ...]) -> Any:
     return {"shape": [len(v)], "entries": [[i, to_json(x)] for i, x in enumerate(v) if x != 0]}
 
 
+def _cell_json(layer: Layer) -> dict[str, Any]:
+    """``{"cell": "residual", "dt": "1/10"}`` for a residual layer; nothing for an Elman one (the default)."""
+    return {"cell": layer.cell, "dt": to_json(layer.dt)} if layer.dt is not None else {}
+
+
 def _layer_json(layer: Layer) -> dict[str, Any]:
-    return {
+    return _cell_json(layer) | {
         "activation": layer.activation,
         "hidden_dim": layer.hidden_dim,
         "input_dim": layer.input_dim,
@@ -79,7 +84,8 @@ def _layer_json(layer: Layer) -> dict[str, Any]:
 def _rnn_json(net: Network) -> dict[str, Any]:
     if net.depth == 1 and net.P is None and net.Q is None:  # the flat form of certify.rnn/1
         layer = net.layers[0]
-        return {"activation": layer.activation, "hidden_dim": layer.hidden_dim, "input_dim": layer.input_dim,
+        return _cell_json(layer) | {
+                "activation": layer.activation, "hidden_dim": layer.hidden_dim, "input_dim": layer.input_dim,
                 "output_dim": net.output_dim, "W_hh": _matrix_json(layer.W_hh), "W_ih": _matrix_json(layer.W_ih),
                 "b": _vector_json(layer.b), "W_out": _matrix_json(net.W_out), "b_out": _vector_json(net.b_out),
                 "h0": _vector_json(layer.h0)}
@@ -216,9 +222,10 @@ def _infer_dim(rnn: dict[str, Any], key: str, matrix: str, axis: int, path: str 
 
 
 #: Keys of a flat (one-layer) ``rnn`` block and of a layered one.
-FLAT_KEYS = ("activation", "hidden_dim", "input_dim", "output_dim", "W_hh", "W_ih", "b", "W_out", "b_out", "h0")
+FLAT_KEYS = ("cell", "dt", "activation", "hidden_dim", "input_dim", "output_dim", "W_hh", "W_ih", "b", "W_out",
+             "b_out", "h0")
 LAYERED_KEYS = ("layers", "P", "Q", "output_dim", "W_out", "b_out")
-LAYER_KEYS = ("activation", "hidden_dim", "input_dim", "W_hh", "W_ih", "b", "h0")
+LAYER_KEYS = ("cell", "dt", "activation", "hidden_dim", "input_dim", "W_hh", "W_ih", "b", "h0")
 
 
 def _activation(block: dict[str, Any], path: str, fmt: str) -> str:
@@ -236,6 +243,28 @@ def _activation(block: dict[str, Any], path: str, fmt: str) -> str:
     return name
 
 
+def _cell(block: dict[str, Any], path: str, fmt: str) -> tuple[str, fmpq | None]:
+    """The layer's cell and step: ``elman`` without ``dt``, or ``residual`` with it (each refused without the other)."""
+    cell = check_name(block.get("cell", "elman"), f"{path}.cell")
+    if cell not in CELLS:
+        raise InputError(f"{path}.cell={quote(cell)} is not supported (known: {', '.join(CELLS)})")
+    if cell == "elman":
+        if "dt" in block:
+            raise InputError(f"{path}.dt={quote(block['dt'])} is the step of a residual cell; write "
+                             f'"cell": "residual" beside it, or remove it (cell={quote(cell)})')
+        return cell, None
+    if fmt == FORMAT:
+        raise InputError(f'{path}.cell={quote(cell)}: a {FORMAT} network is an Elman ReLU layer; write '
+                         f'"format": "{FORMAT_V2}" for residual cells')
+    if "dt" not in block:
+        raise InputError(f'{path}.cell={quote(cell)} needs its step "dt" (h_t = h_(t-1) + dt·σ(z_t)), '
+                         'e.g. "dt": "1/10"')
+    dt = number(block["dt"], f"{path}.dt")
+    if not dt > 0:
+        raise InputError(f"{path}.dt={to_string(dt)} must be positive")
+    return cell, dt
+
+
 def _layer(block: Any, path: str, fmt: str, d_in: int | None, prefix: str) -> Layer:
     """One layer; its blocks are named ``prefix + "W_hh"`` in errors (a flat file's as before: ``W_hh``)."""
     if not isinstance(block, dict):
@@ -246,7 +275,8 @@ def _layer(block: Any, path: str, fmt: str, d_in: int | None, prefix: str) -> La
     if d_in is not None and got_in != d_in:
         raise InputError(f"{path}.W_ih has {got_in} columns, expected {d_in} (the hidden_dim of the layer below)")
     h0 = block.get("h0")
-    return Layer(W_hh=_matrix(jfield(block, "W_hh", path), (n, n), f"{prefix}W_hh"),
+    cell, dt = _cell(block, path, fmt)
+    return Layer(cell=cell, dt=dt, W_hh=_matrix(jfield(block, "W_hh", path), (n, n), f"{prefix}W_hh"),
                  W_ih=_matrix(jfield(block, "W_ih", path), (n, got_in), f"{prefix}W_ih"),
                  b=_vector(jfield(block, "b", path), n, f"{prefix}b"),
                  h0=_vector(h0, n, f"{prefix}h0") if h0 is not None else (ZERO,) * n,

@@ -42,7 +42,11 @@ from certify.spec import activation as act
 from certify.spec.activation import ACTIVATIONS
 from certify.spec.sparse import SparseMatrix
 
-__all__ = ["ACTIVATIONS", "INPUT_KINDS", "Layer", "Network", "NotSingleLayer", "input_at"]
+__all__ = ["ACTIVATIONS", "CELLS", "INPUT_KINDS", "Layer", "Network", "NotSingleLayer", "input_at"]
+
+#: The cells a layer may be: Elman h_t = σ(z_t), or residual h_t = h_{t−1} + dt·σ(z_t) (forward Euler of
+#: dh/dt = σ(W h + U x + b), the continuous-time RNN of Wang–Li–Li; ``docs/memory.md``).
+CELLS = ("elman", "residual")
 
 #: How the input x drives the network: x_t = x for all t (constant), x_1 = x and 0 after (impulse),
 #: or an explicit sequence x_1, x_2, … (sequence).
@@ -72,13 +76,25 @@ def _vector(v: Iterable[object]) -> tuple[fmpq, ...]:
 
 @dataclass(frozen=True)
 class Layer:
-    """One Elman layer h_t = σ(W_hh h_{t−1} + W_ih u_t + b), with its initial state h0."""
+    """One layer with its initial state h0: Elman h_t = σ(z_t), or residual h_t = h_{t−1} + dt·σ(z_t),
+    where z_t = W_hh h_{t−1} + W_ih u_t + b.
+
+    >>> res = Layer.from_dense(W_hh=[["-1/2"]], W_ih=[[1]], b=[0], activation="identity", cell="residual", dt="1/10")
+    >>> [str(v) for v in res.step([fmpq(1)], [fmpq(1)])], res.kind
+    (['21/20'], 'residual identity dt=1/10')
+    >>> Layer.from_dense(W_hh=[[0]], W_ih=[[1]], b=[0], dt="1/10")
+    Traceback (most recent call last):
+    ...
+    certify.errors.InputError: dt=1/10 is the step of a residual cell; cell='elman' has none (write "cell": "residual")
+    """
 
     W_hh: SparseMatrix
     W_ih: SparseMatrix
     b: tuple[fmpq, ...]
     h0: tuple[fmpq, ...]
     activation: str = "relu"
+    cell: str = "elman"
+    dt: fmpq | None = None
 
     def __post_init__(self) -> None:
         problems = self.problems("")
@@ -97,7 +113,25 @@ class Layer:
             out.append(f"{where}h0 has length {len(self.h0)}, expected hidden_dim={n}")
         if self.activation not in ACTIVATIONS:
             out.append(f"{where}activation={self.activation!r} is not supported (known: {', '.join(ACTIVATIONS)})")
+        if self.cell not in CELLS:
+            out.append(f"{where}cell={self.cell!r} is not supported (known: {', '.join(CELLS)})")
+        elif self.cell == "residual" and self.dt is None:
+            out.append(f'{where}cell=\'residual\' needs its step "dt" (h_t = h_{{t-1}} + dt·σ(z_t)), e.g. "dt": "1/10"')
+        elif self.cell == "residual" and self.dt is not None and not self.dt > 0:
+            out.append(f"{where}dt={to_string(self.dt)} must be positive")
+        elif self.cell != "residual" and self.dt is not None:
+            out.append(f"{where}dt={to_string(self.dt)} is the step of a residual cell; cell={self.cell!r} has none "
+                       '(write "cell": "residual")')
         return out
+
+    @property
+    def residual(self) -> bool:
+        return self.cell == "residual"
+
+    @property
+    def kind(self) -> str:
+        """``relu``, or ``residual tanh dt=1/10``: the cell in words (without its width)."""
+        return f"residual {self.activation} dt={to_string(self.dt)}" if self.dt is not None else self.activation
 
     @property
     def hidden_dim(self) -> int:
@@ -108,12 +142,14 @@ class Layer:
         return self.W_ih.shape[1]
 
     @staticmethod
-    def from_dense(*, W_hh, W_ih, b, h0=None, activation: str = "relu") -> Layer:  # noqa: N803
+    def from_dense(*, W_hh, W_ih, b, h0=None, activation: str = "relu", cell: str = "elman",  # noqa: N803
+                   dt: object = None) -> Layer:
         """A layer from nested lists of numbers (ints, "p/q" strings, fmpq); h0 defaults to 0."""
         n = len(W_hh)
         return Layer(W_hh=SparseMatrix.from_dense(W_hh),
                      W_ih=SparseMatrix.from_dense(W_ih) if W_ih and W_ih[0] else SparseMatrix.zeros(n, 0),
-                     b=_vector(b), h0=_vector(h0) if h0 is not None else (ZERO,) * n, activation=activation)
+                     b=_vector(b), h0=_vector(h0) if h0 is not None else (ZERO,) * n, activation=activation,
+                     cell=cell, dt=None if dt is None else parse_number(dt, where="dt"))
 
     def preactivation(self, h: Sequence[fmpq], u: Sequence[fmpq]) -> list[fmpq]:
         """``W_hh · h + W_ih · u + b``, exactly."""
@@ -124,6 +160,9 @@ class Layer:
     def step(self, h: Sequence[fmpq], u: Sequence[fmpq]) -> list[fmpq]:
         """One exact step (:class:`~certify.spec.activation.NotExact` for tanh and sigmoid)."""
         name = self.activation
+        if self.dt is not None:
+            dt = self.dt
+            return [hi + dt * act.exact(name, z) for hi, z in zip(h, self.preactivation(h, u), strict=True)]
         if name == "relu":  # the hot path of every TMNU simulation
             return [z if z > 0 else ZERO for z in self.preactivation(h, u)]
         return [act.exact(name, z) for z in self.preactivation(h, u)]
@@ -139,6 +178,8 @@ class _Changes(TypedDict, total=False):
     b_out: tuple[fmpq, ...]
     h0: tuple[fmpq, ...]
     activation: str
+    cell: str
+    dt: fmpq | None
 
 
 @dataclass(frozen=True)
@@ -213,7 +254,20 @@ class Network:
     @property
     def is_single_relu(self) -> bool:
         """One ReLU layer without P and Q: the network every TMNU analysis is about."""
-        return self.depth == 1 and self.P is None and self.Q is None and self.layers[0].activation == "relu"
+        return (self.depth == 1 and self.P is None and self.Q is None and self.layers[0].activation == "relu"
+                and self.layers[0].cell == "elman")
+
+    @property
+    def has_residual(self) -> bool:
+        return any(layer.residual for layer in self.layers)
+
+    def require_elman(self, what: str) -> None:
+        """Nothing when every layer is an Elman cell, else an error saying that ``what`` does not run residual cells."""
+        for k, layer in enumerate(self.layers):
+            if layer.dt is not None:
+                raise InputError(f"layers[{k}].cell='residual' (dt={to_string(layer.dt)}): {what}: Elman cells only "
+                                 "(certify memory, certify stability, exact runs and certify run --backend arb take "
+                                 "residual cells)")
 
     def require_single_relu(self, what: str) -> Layer:
         """The one layer, or an error saying that ``what`` needs a one-layer ReLU network."""
@@ -227,9 +281,12 @@ class Network:
 
         >>> Network.from_dense(W_hh=[[0]], W_ih=[[1]], b=[0], W_out=[[1]], b_out=[0], h0=[0]).describe()
         '1 layer (relu 1)'
+        >>> Network.from_dense(W_hh=[[0]], W_ih=[[1]], b=[0], W_out=[[1]], b_out=[0], h0=[0], activation="tanh",
+        ...                    cell="residual", dt="1/10").describe()
+        '1 layer (residual tanh dt=1/10 1)'
         """
         parts = [f"{self.depth} layer{'s' if self.depth > 1 else ''} ("
-                 + ", ".join(f"{layer.activation} {layer.hidden_dim}" for layer in self.layers) + ")"]
+                 + ", ".join(f"{layer.kind} {layer.hidden_dim}" for layer in self.layers) + ")"]
         if self.P is not None:
             parts.append(f"P {self.P.shape[1]}→{self.P.shape[0]}")
         if self.Q is not None:
@@ -238,8 +295,8 @@ class Network:
 
     # --- the one-layer view (certify.rnn/1) ----------------------------------------------------------
     def _single(self) -> Layer:
-        if self.depth != 1 or self.P is not None or self.Q is not None:
-            raise NotSingleLayer(f"this analysis reads one layer's weights, and the network is {self.describe()}")
+        if self.depth != 1 or self.P is not None or self.Q is not None or self.layers[0].residual:
+            raise NotSingleLayer(f"this analysis reads one Elman layer's weights, and the network is {self.describe()}")
         return self.layers[0]
 
     @property
@@ -266,16 +323,19 @@ class Network:
         return names.pop() if len(names) == 1 else "mixed"
 
     @staticmethod
-    def from_dense(*, W_hh, W_ih, b, W_out, b_out, h0, activation: str = "relu") -> Network:  # noqa: N803
+    def from_dense(*, W_hh, W_ih, b, W_out, b_out, h0, activation: str = "relu", cell: str = "elman",  # noqa: N803
+                   dt: object = None) -> Network:
         """A one-layer network from nested lists of numbers (ints, "p/q" strings, fmpq)."""
-        return Network(layers=(Layer.from_dense(W_hh=W_hh, W_ih=W_ih, b=b, h0=h0, activation=activation),),
+        return Network(layers=(Layer.from_dense(W_hh=W_hh, W_ih=W_ih, b=b, h0=h0, activation=activation, cell=cell,
+                                                dt=dt),),
                        W_out=SparseMatrix.from_dense(W_out), b_out=_vector(b_out))
 
     @staticmethod
     def single(*, W_hh: SparseMatrix, W_ih: SparseMatrix, b: tuple[fmpq, ...], W_out: SparseMatrix,  # noqa: N803
-               b_out: tuple[fmpq, ...], h0: tuple[fmpq, ...], activation: str = "relu") -> Network:
+               b_out: tuple[fmpq, ...], h0: tuple[fmpq, ...], activation: str = "relu", cell: str = "elman",
+               dt: fmpq | None = None) -> Network:
         """The one-layer network of these weights (the fields of a ``certify.rnn/1`` file)."""
-        return Network(layers=(Layer(W_hh=W_hh, W_ih=W_ih, b=b, h0=h0, activation=activation),),
+        return Network(layers=(Layer(W_hh=W_hh, W_ih=W_ih, b=b, h0=h0, activation=activation, cell=cell, dt=dt),),
                        W_out=W_out, b_out=b_out)
 
     # --- exact semantics -----------------------------------------------------------------------------
@@ -342,7 +402,9 @@ class Network:
             return "\n".join(lines) + "\n"
         lines = [f"certify.rnn/2 layers {self.depth} input {self.input_dim} output {self.output_dim}"]
         for k, layer in enumerate(self.layers):
-            lines.append(f"layer {k} {layer.activation} {layer.hidden_dim} {layer.input_dim}")
+            # an Elman layer keeps the text it had before residual cells (committed certificates stay valid)
+            cell = f" residual {to_string(layer.dt)}" if layer.dt is not None else ""
+            lines.append(f"layer {k} {layer.activation} {layer.hidden_dim} {layer.input_dim}{cell}")
             _matrices(lines, (("W_hh", layer.W_hh), ("W_ih", layer.W_ih)))
             _vectors(lines, (("b", layer.b), ("h0", layer.h0)))
         for name, mat in (("P", self.P), ("Q", self.Q)):
@@ -380,7 +442,7 @@ class Network:
         """A copy of a one-layer network with some fields replaced (the hash is recomputed)."""
         layer = self._single()
         fields = _Changes(W_hh=layer.W_hh, W_ih=layer.W_ih, b=layer.b, W_out=self.W_out, b_out=self.b_out,
-                          h0=layer.h0, activation=layer.activation)
+                          h0=layer.h0, activation=layer.activation, cell=layer.cell, dt=layer.dt)
         fields.update(changes)
         return Network.single(**fields)
 

@@ -88,6 +88,7 @@ def to_model(f: RnnFile) -> onnx.ModelProto:
     from onnx import helper, numpy_helper
 
     net = f.network
+    net.require_elman("ONNX RNN nodes")
     for k, layer in enumerate(net.layers):
         if layer.activation not in ONNX_ACTIVATION:
             raise InputError(f"layers[{k}].activation={layer.activation}: ONNX RNN nodes have no {layer.activation} "

@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("certify.compiler",),
     ("certify.execute",),
     ("certify.prove", "certify.recheck"),
-    ("certify.bounds",),
+    ("certify.bounds", "certify.memory"),
     ("certify.constructions", "certify.universal", "certify.deep", "certify.plugins"),
     ("certify.report",),
     ("certify.gate", "certify.config"),
