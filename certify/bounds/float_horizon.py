@@ -261,7 +261,8 @@ def deviation_bounds(net: Network, kind: str, boxes: list[list[arb]], steps: int
                 if net.Q is not None:
                     s, ds = _linear(net.Q, s, ds, None, u, eta)
                 _, dy = _linear(net.W_out, s, ds, net.b_out, u, eta)
-                worst[t - 1] = max(worst[t - 1], dy[0].upper(), key=lambda a: float(a.upper()))
+                top = dy[0].upper()  # exact points: the comparison is exact
+                worst[t - 1] = top if top > worst[t - 1] else worst[t - 1]
         return [arb_to_fmpq(w.upper()) for w in worst]
     finally:
         ctx.prec = old

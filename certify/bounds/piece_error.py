@@ -215,8 +215,9 @@ def _arb_error(fn: ArbFunction, a: fmpq, b: fmpq, lo: fmpq, hi: fmpq, target: fm
         up, lw, at = _taylor_bound(fn, a, b, u, v)
         if lw > low:
             low, witness = lw, at
-        if target is not None and low > target:
-            return PieceBound(max(up, done_upper, low), low, witness, exact=False)
+        if target is not None and low > target:  # refuted: the rest is bounded once each, unsplit, for a valid upper
+            rest = [_taylor_bound(fn, a, b, u2, v2)[0] for u2, v2 in todo]
+            return PieceBound(max([up, done_upper, low, *rest]), low, witness, exact=False)
         good_enough = (up <= target) if target is not None else (up <= low * fmpq(1 + int(rel_tol * 1000), 1000))
         if good_enough or splits >= MAX_SPLITS:
             done_upper = max(done_upper, up)
